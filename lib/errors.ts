@@ -14,32 +14,32 @@ export class WorkbenchError extends Error {
 
 /** A config file, override or schema violation (CLI exit code 2). */
 export class ConfigError extends WorkbenchError {
-  override readonly name = "ConfigError";
+  override readonly name: string = "ConfigError";
 }
 
 /** Bad command-line usage (CLI exit code 2). */
 export class UsageError extends WorkbenchError {
-  override readonly name = "UsageError";
+  override readonly name: string = "UsageError";
 }
 
 /** Input data that cannot be used as given: names the rows or columns at fault. */
 export class DataError extends WorkbenchError {
-  override readonly name = "DataError";
+  override readonly name: string = "DataError";
 }
 
 /** A numerical procedure that did not converge or could not start. */
 export class ConvergenceError extends WorkbenchError {
-  override readonly name = "ConvergenceError";
+  override readonly name: string = "ConvergenceError";
 }
 
 /** A tracking-store violation: invalid key, changed param, write to a finished run, bad path. */
 export class TrackingError extends WorkbenchError {
-  override readonly name = "TrackingError";
+  override readonly name: string = "TrackingError";
 }
 
 /** The named entity (experiment, run, artifact) does not exist. */
 export class NotFoundError extends TrackingError {
-  override readonly name = "NotFoundError";
+  override readonly name: string = "NotFoundError";
 }
 
 /** Render any thrown value as one line for a user, following the `cause` chain. */

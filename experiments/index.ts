@@ -1,0 +1,11 @@
+/**
+ * The experiments the CLI can run, by name. Each file exports one definition (a zod config schema
+ * and a run function); configs live in configs/<name>/.
+ */
+import type { ExperimentDefinition } from "../lib/experiment/definition.js";
+import rateEstimate from "./rate-estimate.js";
+
+/** Every registered experiment, keyed by name. */
+export const experiments: Record<string, ExperimentDefinition> = {
+  [rateEstimate.name]: rateEstimate,
+};
