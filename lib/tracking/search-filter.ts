@@ -123,7 +123,7 @@ function tokenize(filter: string): Token[] {
       continue;
     }
     const num = /^[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)(?![\w.])/.exec(filter.slice(i));
-    if (num && (tokens.length === 0 || tokens[tokens.length - 1].kind === "op")) {
+    if (num && (tokens.length === 0 || tokens[tokens.length - 1].kind === "op" || tokens[tokens.length - 1].kind === "word")) {
       tokens.push({ kind: "number", text: num[0] });
       i += num[0].length;
       continue;
