@@ -1,0 +1,259 @@
+/**
+ * Leaf-wise (best-first) growth of one regression tree on binned data, LightGBM's strategy:
+ * repeatedly split the leaf whose best split reduces the loss most, until num_leaves or no split
+ * is left. Rows of each leaf are kept contiguous in one index array; only the smaller child's
+ * histogram is built and the larger one's is the parent's minus it.
+ */
+import type { BinMapper } from "./binning.js";
+import { gatherGradients, histogramFeature, histogramFeatureAll, subtractHistogram } from "./histogram.js";
+import {
+  findBestCategorical,
+  findBestNumeric,
+  leafOutput,
+  SplitInfo,
+  type SplitConstraints,
+} from "./splitFinder.js";
+import { NodeKind, TreeBuilder, type Tree } from "./tree.js";
+
+// A local copy of splitFinder's HIST_STRIDE: module-bound constants can cost a getter call per use under some loaders.
+const HIST_STRIDE = 3;
+
+/** Limits of the tree shape on top of the split constraints. */
+export interface GrowthParams extends SplitConstraints {
+  numLeaves: number;
+  /** <= 0 means no limit. */
+  maxDepth: number;
+}
+
+/** A grown tree plus where each leaf's rows sit in the learner's row array. */
+export interface GrownTree {
+  tree: Tree;
+  numLeaves: number;
+  /** Row array, valid until the next call to grow(). */
+  rows: Uint32Array;
+  leafBegin: Int32Array;
+  leafCount: Int32Array;
+}
+
+/** Grows trees on a fixed binned training set; buffers are reused from tree to tree. */
+export class HistTreeLearner {
+  private readonly n: number;
+  private readonly binOffset: Int32Array;
+  private readonly totalBins: number;
+  private readonly rows: Uint32Array;
+  private readonly tmp: Uint32Array;
+  private readonly og: Float64Array;
+  private readonly oh: Float64Array;
+  private readonly pool: Float64Array[];
+  private readonly leafBegin: Int32Array;
+  private readonly leafCount: Int32Array;
+  private readonly leafG: Float64Array;
+  private readonly leafH: Float64Array;
+  private readonly leafHist: Int32Array;
+  private readonly best: SplitInfo[];
+  private readonly catMask = new Uint8Array(256);
+
+  constructor(
+    private readonly bins: Uint8Array,
+    nRows: number,
+    private readonly mappers: readonly BinMapper[],
+    private readonly params: GrowthParams,
+  ) {
+    this.n = nRows;
+    this.binOffset = new Int32Array(mappers.length + 1);
+    for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
+    this.totalBins = this.binOffset[mappers.length];
+    this.rows = new Uint32Array(nRows);
+    this.tmp = new Uint32Array(nRows);
+    this.og = new Float64Array(nRows);
+    this.oh = new Float64Array(nRows);
+    const L = params.numLeaves;
+    // One histogram per live leaf plus a spare for the smaller child being built.
+    this.pool = Array.from({ length: L + 1 }, () => new Float64Array(this.totalBins * HIST_STRIDE));
+    this.leafBegin = new Int32Array(L);
+    this.leafCount = new Int32Array(L);
+    this.leafG = new Float64Array(L);
+    this.leafH = new Float64Array(L);
+    this.leafHist = new Int32Array(L);
+    this.best = Array.from({ length: L }, () => new SplitInfo());
+  }
+
+  /**
+   * Grow one tree for the given gradients. `bag` lists the training rows in ascending order
+   * (null = all rows); `features` lists the features this tree may split on.
+   */
+  grow(grad: Float64Array, hess: Float64Array, bag: Uint32Array | null, bagCount: number, features: Int32Array): GrownTree {
+    const p = this.params;
+    const rows = this.rows;
+    const count = bag === null ? this.n : bagCount;
+    if (bag === null) for (let i = 0; i < count; i++) rows[i] = i;
+    else rows.set(bag.subarray(0, count));
+    let sumG = 0;
+    let sumH = 0;
+    for (let i = 0; i < count; i++) {
+      const r = rows[i];
+      sumG += grad[r];
+      sumH += hess[r];
+    }
+    const builder = new TreeBuilder(1);
+    builder.root(count);
+    builder.setLeafValue(0, 0, leafOutput(sumG, sumH, p.lambdaL1, p.lambdaL2));
+    this.leafBegin[0] = 0;
+    this.leafCount[0] = count;
+    this.leafG[0] = sumG;
+    this.leafH[0] = sumH;
+    this.leafHist[0] = 0;
+    const freeHists: number[] = [];
+    for (let i = p.numLeaves; i >= 1; i--) freeHists.push(i);
+    const rootHist = this.pool[0];
+    this.clearHist(rootHist, features);
+    if (bag === null) {
+      for (let i = 0; i < features.length; i++) {
+        const f = features[i];
+        histogramFeatureAll(this.bins.subarray(f * this.n, (f + 1) * this.n), count, grad, hess, rootHist, this.binOffset[f]);
+      }
+    } else {
+      this.buildHist(grad, hess, 0, count, features, rootHist);
+    }
+    this.findBest(0, 0, features, builder);
+    let numLeaves = 1;
+    while (numLeaves < p.numLeaves) {
+      let bestLeaf = -1;
+      let bestGain = 0;
+      for (let l = 0; l < numLeaves; l++) {
+        const s = this.best[l];
+        if (s.feature >= 0 && s.gain > bestGain) {
+          bestGain = s.gain;
+          bestLeaf = l;
+        }
+      }
+      if (bestLeaf < 0) break;
+      const s = this.best[bestLeaf];
+      const right = numLeaves;
+      const mapper = this.mappers[s.feature];
+      const nLeft = this.partition(bestLeaf, s, mapper);
+      let kind: NodeKind;
+      let threshold = 0;
+      let catLeft: Int32Array | null = null;
+      if (s.categorical) {
+        kind = NodeKind.Categorical;
+        catLeft = Int32Array.from(s.catBins, (b) => mapper.categories[b]).sort();
+      } else {
+        kind = s.defaultLeft ? NodeKind.NumericMissingLeft : NodeKind.NumericMissingRight;
+        threshold = mapper.upperBounds[s.thresholdBin];
+      }
+      const newLeaf = builder.split(bestLeaf, s.feature, threshold, kind, catLeft, s.gain, nLeft, this.leafCount[bestLeaf] - nLeft);
+      if (newLeaf !== right) throw new Error("internal: leaf numbering out of step");
+      builder.setLeafValue(bestLeaf, 0, s.leftOutput);
+      builder.setLeafValue(right, 0, s.rightOutput);
+      const begin = this.leafBegin[bestLeaf];
+      const total = this.leafCount[bestLeaf];
+      this.leafBegin[right] = begin + nLeft;
+      this.leafCount[right] = total - nLeft;
+      this.leafCount[bestLeaf] = nLeft;
+      this.leafG[bestLeaf] = s.leftG;
+      this.leafH[bestLeaf] = s.leftH;
+      this.leafG[right] = s.rightG;
+      this.leafH[right] = s.rightH;
+      numLeaves++;
+      const depth = builder.depth(bestLeaf);
+      const canSplitMore = numLeaves < p.numLeaves && (p.maxDepth <= 0 || depth < p.maxDepth);
+      this.best[bestLeaf].reset();
+      this.best[right].reset();
+      if (!canSplitMore) continue;
+      // Build the smaller child, derive the larger from the parent's histogram in place.
+      const parentHist = this.leafHist[bestLeaf];
+      const smallIsLeft = nLeft <= total - nLeft;
+      const small = smallIsLeft ? bestLeaf : right;
+      const large = smallIsLeft ? right : bestLeaf;
+      const smallHist = freeHists.pop() as number;
+      const sh = this.pool[smallHist];
+      this.clearHist(sh, features);
+      this.buildHist(grad, hess, this.leafBegin[small], this.leafCount[small], features, sh);
+      const ph = this.pool[parentHist];
+      for (let i = 0; i < features.length; i++) {
+        const f = features[i];
+        subtractHistogram(ph, sh, this.binOffset[f], this.binOffset[f + 1]);
+      }
+      this.leafHist[small] = smallHist;
+      this.leafHist[large] = parentHist;
+      this.findBest(small, depth, features, builder);
+      this.findBest(large, depth, features, builder);
+    }
+    return {
+      tree: builder.build(),
+      numLeaves,
+      rows: this.rows,
+      leafBegin: this.leafBegin,
+      leafCount: this.leafCount,
+    };
+  }
+
+  private clearHist(h: Float64Array, features: Int32Array): void {
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i];
+      h.fill(0, this.binOffset[f] * HIST_STRIDE, this.binOffset[f + 1] * HIST_STRIDE);
+    }
+  }
+
+  private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, features: Int32Array, hist: Float64Array): void {
+    gatherGradients(grad, hess, this.rows, begin, count, this.og, this.oh);
+    const n = this.n;
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i];
+      histogramFeature(this.bins.subarray(f * n, (f + 1) * n), this.rows, begin, count, this.og, this.oh, hist, this.binOffset[f]);
+    }
+  }
+
+  private findBest(leaf: number, depth: number, features: Int32Array, builder: TreeBuilder): void {
+    const p = this.params;
+    const best = this.best[leaf];
+    best.reset();
+    const count = this.leafCount[leaf];
+    const sumG = this.leafG[leaf];
+    const sumH = this.leafH[leaf];
+    if (p.maxDepth > 0 && builder.depth(leaf) >= p.maxDepth) return;
+    if (depth < 0 || count < 2 * Math.max(1, p.minDataInLeaf) || sumH < 2 * p.minSumHessianInLeaf) return;
+    const hist = this.pool[this.leafHist[leaf]];
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i];
+      const m = this.mappers[f];
+      if (m.categorical) findBestCategorical(hist, this.binOffset[f], m, f, sumG, sumH, count, p, best);
+      else findBestNumeric(hist, this.binOffset[f], m, f, sumG, sumH, count, p, best);
+    }
+  }
+
+  /** Stable partition of the leaf's rows: left rows first; returns the number going left. */
+  private partition(leaf: number, s: SplitInfo, mapper: BinMapper): number {
+    const rows = this.rows;
+    const tmp = this.tmp;
+    const begin = this.leafBegin[leaf];
+    const end = begin + this.leafCount[leaf];
+    const n = this.n;
+    const col = this.bins.subarray(s.feature * n, (s.feature + 1) * n);
+    let nl = begin;
+    let nr = 0;
+    if (s.categorical) {
+      const mask = this.catMask;
+      mask.fill(0);
+      for (const b of s.catBins) mask[b] = 1;
+      for (let k = begin; k < end; k++) {
+        const r = rows[k];
+        if (mask[col[r]] === 1) rows[nl++] = r;
+        else tmp[nr++] = r;
+      }
+    } else {
+      const t = s.thresholdBin;
+      const mb = mapper.missingBin;
+      const dl = s.defaultLeft;
+      for (let k = begin; k < end; k++) {
+        const r = rows[k];
+        const b = col[r];
+        if (b === mb ? dl : b <= t) rows[nl++] = r;
+        else tmp[nr++] = r;
+      }
+    }
+    rows.set(tmp.subarray(0, nr), nl);
+    return nl - begin;
+  }
+}
