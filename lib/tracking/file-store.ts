@@ -190,13 +190,18 @@ export class FileStore implements TrackingStore {
     this.ensureRoot();
   }
 
-  /** Create the root with MLflow's Default experiment and trash folder, as MLflow does. */
+  /**
+   * Create the root with MLflow's Default experiment and trash folder, as MLflow does for a new
+   * root. An existing store is never given a Default experiment it did not have: readers stay
+   * readers. (An empty folder counts as new, so a fresh temp folder behaves like a new root.)
+   */
   private ensureRoot(): void {
     if (existsSync(this.root) && !statSync(this.root).isDirectory()) {
       throw new TrackingError(`tracking root ${this.root} exists but is not a folder`);
     }
+    const isNew = !existsSync(this.root) || readdirSync(this.root).length === 0;
     mkdirSync(join(this.root, TRASH), { recursive: true });
-    if (!existsSync(join(this.root, DEFAULT_EXPERIMENT_ID, "meta.yaml")) && !existsSync(join(this.root, TRASH, DEFAULT_EXPERIMENT_ID))) {
+    if (isNew) {
       withFileLock(join(this.root, LOCK_FILE), () => {
         if (!existsSync(join(this.root, DEFAULT_EXPERIMENT_ID, "meta.yaml"))) this.writeNewExperiment(DEFAULT_EXPERIMENT_ID, "Default", {});
       });
