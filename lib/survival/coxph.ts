@@ -460,6 +460,24 @@ function penalizerVector(penalizer: CoxOptions["penalizer"], d: number, names: r
   return out;
 }
 
+function largestCoefficient(beta: Float64Array): number {
+  let worst = 0;
+  for (let j = 1; j < beta.length; j++) if (Math.abs(beta[j]) > Math.abs(beta[worst])) worst = j;
+  return worst;
+}
+
+/**
+ * Explain a singular information matrix: with a huge standardised coefficient the likelihood is
+ * flattening out along it (complete separation); otherwise the covariates are collinear.
+ */
+function singularMessage(beta: Float64Array, stds: Float64Array, names: readonly string[], iteration: number): string {
+  const worst = largestCoefficient(beta);
+  if (Math.abs(beta[worst]) > 5) {
+    return `Cox fit: the information matrix became singular at iteration ${iteration} while the coefficient of '${names[worst]}' grew to ${beta[worst] / stds[worst]}; this suggests complete separation on '${names[worst]}' (the event order is perfectly predicted by it)`;
+  }
+  return `Cox fit: the information matrix is singular at iteration ${iteration}; suspect collinear covariates among ${names.join(", ")}`;
+}
+
 /** Fit a Cox proportional hazards model (Efron or Breslow ties, optional L2 penalty) by Newton-Raphson. */
 export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitContext = {}): CoxPHFit {
   const ties = options.ties ?? "efron";
@@ -546,9 +564,7 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
   for (; iteration < maxIterations; iteration++) {
     for (let i = 0; i < d * d; i++) negH[i] = -hess[i];
     const L = cholesky(negH, d);
-    if (!L) {
-      throw new ConvergenceError(`Cox fit: the information matrix is singular at iteration ${iteration}; suspect collinear covariates among ${names.join(", ")}`);
-    }
+    if (!L) throw new ConvergenceError(singularMessage(beta, stds, names, iteration));
     const step = choleskySolve(L, d, grad);
     let stepNorm = 0;
     for (let j = 0; j < d; j++) stepNorm = Math.max(stepNorm, Math.abs(step[j]));
@@ -584,8 +600,7 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
     context.callbacks?.onIteration?.({ iteration: iteration + 1, logLikelihood: ll, stepNorm: t * stepNorm, params: Array.from(beta, (b, j) => b / stds[j]) });
   }
   if (!converged) {
-    let worst = 0;
-    for (let j = 1; j < d; j++) if (Math.abs(beta[j]) > Math.abs(beta[worst])) worst = j;
+    const worst = largestCoefficient(beta);
     throw new ConvergenceError(
       `Cox fit did not converge in ${maxIterations} iterations (log-likelihood ${ll}); coefficient of '${names[worst]}' is ${beta[worst] / stds[worst]} and still moving, which suggests complete separation on it`,
     );
@@ -593,7 +608,7 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
 
   for (let i = 0; i < d * d; i++) negH[i] = -hess[i];
   const L = cholesky(negH, d);
-  if (!L) throw new ConvergenceError(`Cox fit: the information matrix at the optimum is not positive definite; suspect collinear covariates among ${names.join(", ")}`);
+  if (!L) throw new ConvergenceError(singularMessage(beta, stds, names, iteration));
   const stdVariance = choleskyInverse(L, d);
   const params = new Float64Array(d);
   const varianceMatrix = new Float64Array(d * d);
