@@ -7,7 +7,8 @@
 import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ConfigError, ConvergenceError, WorkbenchError } from "../errors.js";
 import { createRng, mixSeed, type Rng } from "../util/random.js";
@@ -88,24 +89,38 @@ function paramSpecs(model: LogDensityModel): Record<string, (typeof model.layout
 }
 
 interface WorkerSetup {
-  file: string;
-  execArgv: string[];
+  /** Bootstrap source for an `eval` worker: registers the TypeScript loader if needed, then imports the entry. */
+  code: string;
 }
 
-/** The worker entry file and the node flags to run it, or null when workers are unavailable here. */
+function tsxEsmApi(from: string): string | null {
+  try {
+    const req = createRequire(from);
+    const pkgPath = req.resolve("tsx/package.json");
+    const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports?: Record<string, unknown> };
+    const entry = pkg.exports?.["./esm/api"] as { import?: { default?: string } } | undefined;
+    const rel = entry?.import?.default;
+    if (typeof rel !== "string") return null;
+    return pathToFileURL(join(dirname(pkgPath), rel)).href;
+  } catch {
+    return null;
+  }
+}
+
+/** How to start a sampling worker from here, or null when workers are unavailable. */
 export function workerSetup(): WorkerSetup | null {
   if (THIS_FILE === null) return null;
   const ext = THIS_FILE.endsWith(".ts") ? ".ts" : THIS_FILE.endsWith(".js") ? ".js" : null;
   if (ext === null) return null;
   const file = THIS_FILE.replace(/sample\.(ts|js)$/, `worker${ext}`);
   if (!existsSync(file)) return null;
-  if (ext === ".js") return { file, execArgv: [] };
-  try {
-    const loader = createRequire(THIS_FILE).resolve("tsx");
-    return { file, execArgv: ["--import", pathToFileURL(loader).href] };
-  } catch {
-    return null;
-  }
+  const entry = JSON.stringify(pathToFileURL(file).href);
+  const fail = `(e) => { require("node:worker_threads").parentPort.postMessage({ type: "error", name: e && e.name || "Error", message: String(e && e.message || e) }); }`;
+  if (ext === ".js") return { code: `import(${entry}).catch(${fail});` };
+  // A Node 20 worker ignores `--import` loaders, so register tsx's hooks from inside the worker.
+  const api = tsxEsmApi(THIS_FILE);
+  if (api === null) return null;
+  return { code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${entry}); }).catch(${fail});` };
 }
 
 /** Run the chains, in parallel on worker threads when possible; same draws as `sampleSync`. */
@@ -142,7 +157,7 @@ export async function sample(model: LogDensityModel, options: SampleOptions): Pr
         w.postMessage({ type: "run", chain: c, seed: seeds[c], options: nuts, init: inits[c], progress: options.onProgress !== undefined });
       };
       for (let k = 0; k < nWorkers; k++) {
-        const w = new Worker(setup.file, { execArgv: setup.execArgv, workerData: { spec } });
+        const w = new Worker(setup.code, { eval: true, execArgv: [], workerData: { spec } });
         workers.push(w);
         w.on("message", (msg: WorkerMessage) => {
           if (msg.type === "progress") {
