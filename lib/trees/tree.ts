@@ -46,7 +46,8 @@ export interface Tree {
 /** The JSON form of a tree: the same arrays as plain number arrays. */
 export interface TreeJSON {
   feature: number[];
-  threshold: number[];
+  /** Infinite thresholds (a forest's "missing vs. everything" split) are written as strings, since JSON has no Infinity. */
+  threshold: Array<number | "Infinity" | "-Infinity">;
   kind: number[];
   left: number[];
   right: number[];
@@ -68,7 +69,7 @@ export function numLeaves(tree: Tree): number {
 export function treeToJSON(tree: Tree): TreeJSON {
   return {
     feature: Array.from(tree.feature),
-    threshold: Array.from(tree.threshold),
+    threshold: Array.from(tree.threshold, (t) => (t === Infinity ? "Infinity" : t === -Infinity ? "-Infinity" : t)),
     kind: Array.from(tree.kind),
     left: Array.from(tree.left),
     right: Array.from(tree.right),
@@ -86,7 +87,7 @@ export function treeToJSON(tree: Tree): TreeJSON {
 export function treeFromJSON(json: TreeJSON): Tree {
   return {
     feature: Int32Array.from(json.feature),
-    threshold: Float64Array.from(json.threshold),
+    threshold: Float64Array.from(json.threshold, (t) => (typeof t === "string" ? Number(t) : t)),
     kind: Uint8Array.from(json.kind),
     left: Int32Array.from(json.left),
     right: Int32Array.from(json.right),

@@ -1,0 +1,247 @@
+/**
+ * Isolation forest (Liu, Ting & Zhou 2008) with scikit-learn's conventions: 100 trees grown on
+ * 256-row subsamples drawn without replacement, random feature and uniform random threshold per
+ * node, depth limit ceil(log2(maxSamples)), leaf path length depth + c(n), and
+ * `scoreSamples` = -2^(-E[h(x)] / c(maxSamples)) (higher = more normal), where
+ * c(n) = 2 H(n-1) - 2 (n-1) / n with H(i) ~ ln(i) + Euler's gamma, c(2) = 1, c(n <= 1) = 0.
+ * NaN and infinite values are rejected (scikit-learn rejects them too).
+ */
+import { DataError } from "../errors.js";
+import { createRng, type Rng } from "../util/random.js";
+import { FlatForest } from "./flatForest.js";
+import { checkFeatureCount, toMatrix, type FeatureMatrix, type MatrixInput } from "./matrix.js";
+import { NodeKind, TreeBuilder, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from "./tree.js";
+
+const EULER_GAMMA = 0.5772156649015329;
+
+/** Average path length of an unsuccessful BST search among n points: the isolation-forest normalizer c(n). */
+export function averagePathLength(n: number): number {
+  if (n <= 1) return 0;
+  if (n === 2) return 1;
+  return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
+}
+
+/** Settings of an isolation forest (scikit-learn's names in camelCase). */
+export interface IsolationForestParams {
+  nEstimators?: number;
+  /** Rows per tree: "auto" = min(256, n), an integer count, or a fraction in (0, 1]. */
+  maxSamples?: "auto" | number;
+  /** "auto": threshold at score -0.5 (the original paper's); a number in (0, 0.5]: that fraction of training rows flagged. */
+  contamination?: "auto" | number;
+  seed?: number;
+}
+
+/** JSON form of a fitted isolation forest. */
+export interface IsolationForestJSON {
+  kind: "IsolationForest";
+  version: 1;
+  numFeatures: number;
+  maxSamples: number;
+  offset: number;
+  params: Required<IsolationForestParams>;
+  trees: TreeJSON[];
+}
+
+function checkFinite(x: FeatureMatrix, what: string): void {
+  const v = x.values;
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) {
+      throw new DataError(`${what}: row ${Math.floor(i / x.nCols)}, feature ${i % x.nCols} is ${v[i]}; isolation forests need finite values`);
+    }
+  }
+}
+
+/** A fitted isolation forest. */
+export class IsolationForest {
+  readonly kind = "IsolationForest";
+  private readonly flat: FlatForest;
+
+  constructor(
+    readonly numFeatures: number,
+    /** Rows each tree was grown on. */
+    readonly maxSamples: number,
+    /** decisionFunction = scoreSamples - offset (scikit-learn's offset_). */
+    readonly offset: number,
+    readonly params: Required<IsolationForestParams>,
+    readonly trees: readonly Tree[],
+  ) {
+    this.flat = new FlatForest(trees);
+  }
+
+  /** Mean path length E[h(x)] of each row over the trees. */
+  pathLengths(X: MatrixInput): Float64Array {
+    const x = toMatrix(X);
+    checkFeatureCount(x, this.numFeatures, "IsolationForest");
+    checkFinite(x, "IsolationForest");
+    const out = new Float64Array(x.nRows);
+    this.flat.addPredictions(x, out, 1, 0, this.trees.length, 1 / this.trees.length);
+    return out;
+  }
+
+  /** Normality score like scikit-learn's `score_samples`: -2^(-E[h]/c(maxSamples)), in [-1, 0); lower = more anomalous. */
+  scoreSamples(X: MatrixInput): Float64Array {
+    const h = this.pathLengths(X);
+    const c = averagePathLength(this.maxSamples);
+    for (let i = 0; i < h.length; i++) h[i] = -Math.pow(2, -h[i] / c);
+    return h;
+  }
+
+  /** scoreSamples minus the offset: negative = outlier (scikit-learn's `decision_function`). */
+  decisionFunction(X: MatrixInput): Float64Array {
+    const s = this.scoreSamples(X);
+    for (let i = 0; i < s.length; i++) s[i] -= this.offset;
+    return s;
+  }
+
+  /** -1 for outliers, 1 for inliers (scikit-learn's `predict`). */
+  predict(X: MatrixInput): Int8Array {
+    const d = this.decisionFunction(X);
+    return Int8Array.from(d, (v) => (v < 0 ? -1 : 1));
+  }
+
+  /** Serialize to plain JSON (kind "IsolationForest", version 1). */
+  toJSON(): IsolationForestJSON {
+    return {
+      kind: "IsolationForest",
+      version: 1,
+      numFeatures: this.numFeatures,
+      maxSamples: this.maxSamples,
+      offset: this.offset,
+      params: this.params,
+      trees: this.trees.map(treeToJSON),
+    };
+  }
+
+  /** Load a forest saved with toJSON(). */
+  static fromJSON(json: unknown): IsolationForest {
+    const j = json as Partial<IsolationForestJSON> | null;
+    if (j === null || typeof j !== "object" || j.kind !== "IsolationForest") {
+      throw new DataError(`not an IsolationForest model: kind = ${JSON.stringify(j?.kind)}`);
+    }
+    if (j.version !== 1) throw new DataError(`unsupported IsolationForest version ${JSON.stringify(j.version)} (this library reads 1)`);
+    const f = j as IsolationForestJSON;
+    return new IsolationForest(f.numFeatures, f.maxSamples, f.offset, f.params, f.trees.map(treeFromJSON));
+  }
+}
+
+/** Fit an isolation forest on unlabelled rows. */
+export function fitIsolationForest(X: MatrixInput, params: IsolationForestParams = {}, options: { rng?: Rng } = {}): IsolationForest {
+  const x = toMatrix(X, "training X");
+  const n = x.nRows;
+  const p = x.nCols;
+  if (n === 0) throw new DataError("fitIsolationForest: the training data has no rows");
+  if (p === 0) throw new DataError("fitIsolationForest: the training data has no feature columns");
+  checkFinite(x, "fitIsolationForest");
+  const resolved: Required<IsolationForestParams> = {
+    nEstimators: params.nEstimators ?? 100,
+    maxSamples: params.maxSamples ?? "auto",
+    contamination: params.contamination ?? "auto",
+    seed: params.seed ?? 0,
+  };
+  if (!Number.isInteger(resolved.nEstimators) || resolved.nEstimators < 1) throw new DataError(`nEstimators must be an integer >= 1, got ${resolved.nEstimators}`);
+  const ms = resolved.maxSamples;
+  let maxSamples: number;
+  if (ms === "auto") maxSamples = Math.min(256, n);
+  else if (Number.isInteger(ms) && ms >= 1) maxSamples = Math.min(ms, n);
+  else if (ms > 0 && ms < 1) maxSamples = Math.max(1, Math.floor(ms * n));
+  else throw new DataError(`maxSamples ${JSON.stringify(ms)} is not "auto", a positive integer or a fraction in (0, 1)`);
+  const c = resolved.contamination;
+  if (c !== "auto" && !(c > 0 && c <= 0.5)) throw new DataError(`contamination ${JSON.stringify(c)} is not "auto" or a number in (0, 0.5]`);
+  const maxDepth = Math.ceil(Math.log2(Math.max(maxSamples, 2)));
+  const rng = options.rng ?? createRng(resolved.seed);
+  // Column-major copy so a node's min/max scan reads one feature contiguously.
+  const cols = new Float64Array(n * p);
+  for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) cols[f * n + r] = x.values[r * p + f];
+  const trees: Tree[] = [];
+  const perm = new Uint32Array(n);
+  const samples = new Uint32Array(maxSamples);
+  const tmp = new Uint32Array(maxSamples);
+  const featOrder = new Int32Array(p);
+  for (let t = 0; t < resolved.nEstimators; t++) {
+    const trng = rng.fork(t + 1);
+    // Partial Fisher-Yates: the first maxSamples entries are a uniform sample without replacement.
+    for (let i = 0; i < n; i++) perm[i] = i;
+    for (let i = 0; i < maxSamples; i++) {
+      const j = i + trng.int(n - i);
+      const v = perm[j];
+      perm[j] = perm[i];
+      perm[i] = v;
+      samples[i] = v;
+    }
+    trees.push(growIsolationTree(cols, n, p, samples, tmp, featOrder, maxDepth, trng));
+  }
+  let forest = new IsolationForest(p, maxSamples, -0.5, resolved, trees);
+  if (c !== "auto") {
+    // scikit-learn: offset_ = np.percentile(score_samples(X), 100 * contamination), linear interpolation.
+    const scores = forest.scoreSamples(x).sort();
+    const pos = (n - 1) * c;
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    const offset = scores[lo] + (scores[hi] - scores[lo]) * (pos - lo);
+    forest = new IsolationForest(p, maxSamples, offset, resolved, trees);
+  }
+  return forest;
+}
+
+function growIsolationTree(
+  cols: Float64Array,
+  n: number,
+  p: number,
+  samples: Uint32Array,
+  tmp: Uint32Array,
+  featOrder: Int32Array,
+  maxDepth: number,
+  rng: Rng,
+): Tree {
+  const builder = new TreeBuilder(1);
+  const m = samples.length;
+  const root = builder.root(m);
+  const stack: Array<{ leaf: number; begin: number; end: number; depth: number }> = [{ leaf: root, begin: 0, end: m, depth: 0 }];
+  while (stack.length > 0) {
+    const node = stack.pop() as { leaf: number; begin: number; end: number; depth: number };
+    const count = node.end - node.begin;
+    builder.setLeafValue(node.leaf, 0, node.depth + averagePathLength(count));
+    if (count <= 1 || node.depth >= maxDepth) continue;
+    // Draw features without replacement until one is not constant in this node.
+    for (let f = 0; f < p; f++) featOrder[f] = f;
+    let feature = -1;
+    let lo = 0;
+    let hi = 0;
+    for (let drawn = 0; drawn < p; drawn++) {
+      const j = drawn + rng.int(p - drawn);
+      const f = featOrder[j];
+      featOrder[j] = featOrder[drawn];
+      featOrder[drawn] = f;
+      const base = f * n;
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let i = node.begin; i < node.end; i++) {
+        const v = cols[base + samples[i]];
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+      if (mx > mn) {
+        feature = f;
+        lo = mn;
+        hi = mx;
+        break;
+      }
+    }
+    if (feature < 0) continue;
+    let threshold = lo + (hi - lo) * rng.uniform();
+    if (threshold >= hi) threshold = lo;
+    const base = feature * n;
+    let nl = node.begin;
+    let nr = 0;
+    for (let i = node.begin; i < node.end; i++) {
+      const r = samples[i];
+      if (cols[base + r] <= threshold) samples[nl++] = r;
+      else tmp[nr++] = r;
+    }
+    samples.set(tmp.subarray(0, nr), nl);
+    const right = builder.split(node.leaf, feature, threshold, NodeKind.NumericMissingRight, null, 0, nl - node.begin, node.end - nl);
+    stack.push({ leaf: right, begin: nl, end: node.end, depth: node.depth + 1 });
+    stack.push({ leaf: node.leaf, begin: node.begin, end: nl, depth: node.depth + 1 });
+  }
+  return builder.build();
+}
