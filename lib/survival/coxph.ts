@@ -511,12 +511,10 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
     if (!(stds[j] > 0)) throw new DataError(`Cox fit: covariate '${names[j]}' is constant (every row is ${mean}); its coefficient is not identifiable`);
   }
 
-  // Sort by (duration, event) like lifelines so tie groups are contiguous.
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
+  // Sort by duration so tie groups are contiguous (the order inside a group does not change any sum).
+  const order = argsort(checked.durations);
   const dur = checked.durations;
   const ev = checked.events;
-  order.sort((a, b) => dur[a] - dur[b] || ev[a] - ev[b] || a - b);
   const work: CoxWork = {
     n,
     d,
@@ -556,8 +554,9 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
   };
 
   let beta = new Float64Array(d);
-  const logLikelihoodNull = partialLikelihood(work, beta, ties, new Float64Array(d), new Float64Array(d * d));
+  // At beta = 0 the penalty is 0, so the first evaluation is also the null model's log-likelihood.
   let ll = evaluate(beta);
+  const logLikelihoodNull = ll;
   let converged = false;
   let iteration = 0;
   const candidate = new Float64Array(d);
