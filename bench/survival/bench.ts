@@ -1,7 +1,8 @@
 /**
  * Side-by-side benchmark of lib/survival against lifelines on the same data in the same run:
  * rossi resampled up to N rows (default 100,000; 7 covariates, weekly durations so ties are heavy),
- * then Cox PH (Efron), Kaplan-Meier, Weibull MLE and a two-group log-rank test.
+ * then Cox PH (Efron; both sides include the concordance index, which lifelines computes lazily),
+ * Kaplan-Meier, Weibull MLE and a two-group log-rank test.
  *
  *   npx tsx bench/survival/bench.ts [rows] [repeats]
  *   SURVIVAL_BENCH_PYTHON=/path/to/python (default /work/venvs/survival/bin/python, with
