@@ -486,6 +486,9 @@ export function fitCoxPH(data: CoxData, options: CoxOptions = {}, context: FitCo
   criticalZ(alpha);
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-10;
+  if (data.entry !== undefined && data.entry !== null) {
+    throw new DataError("Cox fit: delayed entry ('entry') is not supported; the risk sets here start at time 0 for every row");
+  }
   const checked = checkSurvivalData(data, { requireEvents: true, context: "Cox fit" });
   const n = checked.n;
   if (!data.covariates || typeof data.covariates !== "object") throw new DataError("Cox fit: 'covariates' must be an object of named columns");

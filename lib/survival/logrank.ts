@@ -45,6 +45,7 @@ export interface LogrankResult {
 
 /** Log-rank test of equal survival in two samples (lifelines' `logrank_test`). */
 export function logrankTest(a: SurvivalData, b: SurvivalData, options: LogrankOptions = {}): LogrankResult {
+  if (a.entry != null || b.entry != null) throw new DataError("log-rank test: delayed entry ('entry') is not supported (as in lifelines)");
   const ca = checkSurvivalData(a, { context: "log-rank test, group A" });
   const cb = checkSurvivalData(b, { context: "log-rank test, group B" });
   const n = ca.n + cb.n;
@@ -66,6 +67,9 @@ export function logrankTest(a: SurvivalData, b: SurvivalData, options: LogrankOp
 
 /** Log-rank test of equal survival across k groups given one group label per row. */
 export function multivariateLogrankTest(data: SurvivalData, groups: ArrayLike<string | number>, options: LogrankOptions = {}): LogrankResult {
+  if (data.entry !== undefined && data.entry !== null) {
+    throw new DataError("log-rank test: delayed entry ('entry') is not supported (as in lifelines)");
+  }
   const checked = checkSurvivalData(data, { context: "log-rank test" });
   const { n, durations, weights } = checked;
   if (groups.length !== n) throw new DataError(`log-rank test: 'groups' has ${groups.length} labels but there are ${n} rows`);

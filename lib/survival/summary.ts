@@ -84,7 +84,10 @@ export function formatSummaryTable(table: SummaryTable, decimals = 2): string {
   const body = table.rows.map((r) => [r.name, ...rowValues(r, withHr).map((v) => formatCell(v, decimals))]);
   const widths = header.map((h, j) => Math.max(h.length, ...body.map((row) => row[j].length)));
   const line = (cells: string[]): string => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ");
-  const statLines = Object.entries(table.stats).map(([k, v]) => `${k} = ${typeof v === "number" ? formatCell(v, decimals) : v}`);
+  const statLines = Object.entries(table.stats).map(([k, v]) => {
+    const shown = typeof v !== "number" ? v : Number.isInteger(v) ? String(v) : formatCell(v, decimals);
+    return `${k} = ${shown}`;
+  });
   return [`<${table.model}>`, ...statLines, "", line(header), ...body.map(line)].join("\n");
 }
 

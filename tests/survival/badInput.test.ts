@@ -83,6 +83,12 @@ describe("bad survival input is a DataError naming the rows, for every estimator
     expectDataError(() => fitCoxPH({ ...good, covariates: { x: x.slice(0, 5) } }), /covariate 'x' has 5 values but there are 8 rows/);
   });
 
+  it("delayed entry where it is not supported is refused, not ignored", () => {
+    const entry = good.durations.map(() => 0.5);
+    expectDataError(() => fitCoxPH({ ...good, entry, covariates: { x } }), /Cox fit: delayed entry/);
+    expectDataError(() => multivariateLogrankTest({ ...good, entry }, x.map((_, i) => i % 2)), /log-rank test: delayed entry/);
+  });
+
   it("entry after the duration is named", () => {
     expectDataError(() => fitKaplanMeier({ ...good, entry: [0, 4, 0, 0, 0, 0, 0, 0] }), /entry time is after the duration: row 1 \(1 row\); row 1 enters at 4 but ends at 3/);
   });
