@@ -82,7 +82,8 @@ class ByteSink {
   /** Print v as String(v) would, fast when v is an exact multiple of 10^-decimals. */
   quantized(v: number, decimals: number, scale: number): void {
     const m = Math.round(v * scale);
-    if (m / scale !== v || m > 9e15 || m < -9e15) {
+    // String(v) switches to exponent notation below 1e-6, so those take the slow path too.
+    if (m / scale !== v || m > 9e15 || m < -9e15 || (v !== 0 && v < 1e-6 && v > -1e-6)) {
       this.ascii(String(v));
       return;
     }
