@@ -16,9 +16,30 @@
 import type { CheckedSurvivalData, SurvivalData } from "./data.js";
 import { fitParametric, parametricFitFromJSON, type FitContext, type ParametricFitOptions, type ParametricUnivariateFit, type ParametricUnivariateModel } from "./parametric.js";
 
+interface WeibullSums {
+  ll: number;
+  gU: number;
+  gR: number;
+  hUU: number;
+  hUR: number;
+  hRR: number;
+}
+
+// log(t) is the same at every iteration, and the optimiser asks for the log-likelihood and the
+// Hessian at the same point back to back: cache both per data set (a WeakMap, so nothing leaks).
+const logDurations = new WeakMap<CheckedSurvivalData, Float64Array>();
+const lastSums = new WeakMap<CheckedSurvivalData, { lambda: number; rho: number; sums: WeibullSums }>();
+
 /** Sums over rows that the Weibull derivatives need, at given (lambda, rho). */
-function weibullSums(lambda: number, rho: number, data: CheckedSurvivalData): { ll: number; gU: number; gR: number; hUU: number; hUR: number; hRR: number } {
-  const { n, durations, events, weights, entry } = data;
+function weibullSums(lambda: number, rho: number, data: CheckedSurvivalData): WeibullSums {
+  const last = lastSums.get(data);
+  if (last && last.lambda === lambda && last.rho === rho) return last.sums;
+  let logT = logDurations.get(data);
+  if (!logT) {
+    logT = data.durations.map(Math.log);
+    logDurations.set(data, logT);
+  }
+  const { n, events, weights, entry } = data;
   const logLambda = Math.log(lambda);
   const logRho = Math.log(rho);
   let ll = 0;
@@ -29,7 +50,7 @@ function weibullSums(lambda: number, rho: number, data: CheckedSurvivalData): { 
   let hRR = 0;
   for (let i = 0; i < n; i++) {
     const w = weights[i];
-    const z = Math.log(durations[i]) - logLambda;
+    const z = logT[i] - logLambda;
     const H = Math.exp(rho * z);
     const e = events[i];
     ll += w * (e * (logRho - logLambda + (rho - 1) * z) - H);
@@ -50,7 +71,9 @@ function weibullSums(lambda: number, rho: number, data: CheckedSurvivalData): { 
       hRR += w * Ha * za * za;
     }
   }
-  return { ll, gU, gR, hUU, hUR, hRR };
+  const sums = { ll, gU, gR, hUU, hUR, hRR };
+  lastSums.set(data, { lambda, rho, sums });
+  return sums;
 }
 
 /** The Weibull model for the parametric base (parameters lambda_, rho_). */
