@@ -114,6 +114,7 @@ function typeProblem(v: unknown, type: string): boolean {
 }
 
 function show(v: unknown): string {
+  if (Array.isArray(v)) return JSON.stringify(v);
   if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
   return String(v);
 }
@@ -274,7 +275,10 @@ export class Validator {
             }
             if (anyNull) continue;
             const seen = this.seen[p.e]!;
-            if (seen.has(key)) fail(p.e, i, key, `${p.label}: duplicate key ${show(key).replace(/\\u0001|\u0001/g, ", ")}`, p.ex.quarantine);
+            if (seen.has(key)) {
+              const parts = p.gs.length === 1 ? key : p.gs.map((g) => g(i));
+              fail(p.e, i, parts, `${p.label}: duplicate key ${Array.isArray(parts) ? `(${parts.map(show).join(", ")})` : show(parts)}`, p.ex.quarantine);
+            }
             else seen.add(key);
           } else {
             const raw = p.g(i);
@@ -392,7 +396,7 @@ export function formatReport(report: ValidationReport): string {
     const status = e.success ? "ok  " : "FAIL";
     const counts = e.expectation.kind === "column_exists" ? "" : `  ${e.unexpectedCount}/${e.elementCount} unexpected (${e.unexpectedPercent.toFixed(3)}%)`;
     const ex = !e.success && e.examples.length > 0 ? `  e.g. row ${e.examples[0].row}${e.examples[0].line ? ` (line ${e.examples[0].line})` : ""}: ${show(e.examples[0].value)}` : "";
-    lines.push(`  ${status} ${e.label.padEnd(width)}${counts}${e.note ? `  [${e.note}]` : ""}${ex}`);
+    lines.push(`  ${status} ${e.label.padEnd(width)}${counts}${e.note ? `  [${e.note}]` : ""}${ex}`.trimEnd());
   }
   return lines.join("\n") + "\n";
 }
