@@ -60,52 +60,34 @@ export function argsort(keys: Float64Array): Uint32Array {
 /** Build the lifelines-style event table of checked survival data. */
 export function buildEventTable(data: CheckedSurvivalData): EventTable {
   const { n, durations, events, weights } = data;
-  const births = new Float64Array(n);
-  if (data.entry) {
-    births.set(data.entry);
-  } else {
-    let minDuration = Infinity;
-    for (let i = 0; i < n; i++) if (durations[i] < minDuration) minDuration = durations[i];
-    births.fill(Math.min(0, minDuration));
-  }
-  const byDeath = argsort(durations);
-  // Without entry times every birth is at the same time, so identity order is already sorted.
-  const byBirth = data.entry ? argsort(births) : Uint32Array.from({ length: n }, (_, i) => i);
-
-  const time: number[] = [];
-  const removed: number[] = [];
-  const observed: number[] = [];
-  const entrance: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < n) {
-    const tDeath = i < n ? durations[byDeath[i]] : Infinity;
-    const tBirth = j < n ? births[byBirth[j]] : Infinity;
-    const t = Math.min(tDeath, tBirth);
-    let rem = 0;
-    let obs = 0;
-    let ent = 0;
-    while (i < n && durations[byDeath[i]] === t) {
-      const k = byDeath[i++];
-      rem += weights[k];
-      if (events[k] === 1) obs += weights[k];
-    }
-    while (j < n && births[byBirth[j]] === t) ent += weights[byBirth[j++]];
-    time.push(t);
-    removed.push(rem);
-    observed.push(obs);
-    entrance.push(ent);
-  }
-
-  const m = time.length;
+  // Births are the entry times, or one common time (0, or the smallest duration if that is below 0).
+  let firstBirth = 0;
+  if (!data.entry) for (let i = 0; i < n; i++) if (durations[i] < firstBirth) firstBirth = durations[i];
+  const keys = new Float64Array(data.entry ? 2 * n : n + 1);
+  keys.set(durations);
+  if (data.entry) keys.set(data.entry, n);
+  else keys[n] = firstBirth;
+  // Every distinct time gets a row; counts are accumulated straight into their rank, no row sort needed.
+  const { unique, rank } = rankValues(keys);
+  const m = unique.length;
   const table: EventTable = {
-    time: Float64Array.from(time),
-    removed: Float64Array.from(removed),
-    observed: Float64Array.from(observed),
+    time: unique,
+    removed: new Float64Array(m),
+    observed: new Float64Array(m),
     censored: new Float64Array(m),
-    entrance: Float64Array.from(entrance),
+    entrance: new Float64Array(m),
     atRisk: new Float64Array(m),
   };
+  let totalWeight = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rank[i];
+    const w = weights[i];
+    table.removed[r] += w;
+    if (events[i] === 1) table.observed[r] += w;
+    if (data.entry) table.entrance[rank[n + i]] += w;
+    totalWeight += w;
+  }
+  if (!data.entry) table.entrance[rank[n]] = totalWeight;
   let entered = 0;
   let left = 0;
   for (let r = 0; r < m; r++) {

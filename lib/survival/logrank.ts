@@ -6,7 +6,7 @@
  * first k-1 groups, the statistic Z' V^-1 Z is chi-squared with k-1 degrees of freedom.
  */
 
-import { checkSurvivalData, describeRows, type SurvivalData } from "./data.js";
+import { checkSurvivalData, describeRows, type CheckedSurvivalData, type SurvivalData } from "./data.js";
 import { argsort } from "./eventTable.js";
 import { chiSquaredSurvival } from "./distributions.js";
 import { fitKaplanMeier } from "./kaplanMeier.js";
@@ -52,16 +52,16 @@ export function logrankTest(a: SurvivalData, b: SurvivalData, options: LogrankOp
   const durations = new Float64Array(n);
   const events = new Uint8Array(n);
   const weights = new Float64Array(n);
-  const groups = new Array<string>(n);
   durations.set(ca.durations);
   durations.set(cb.durations, ca.n);
   events.set(ca.events);
   events.set(cb.events, ca.n);
   weights.set(ca.weights);
   weights.set(cb.weights, ca.n);
-  groups.fill("A", 0, ca.n);
-  groups.fill("B", ca.n, n);
-  const result = multivariateLogrankTest({ durations, events, weights }, groups, options);
+  const gid = new Uint32Array(n);
+  gid.fill(1, ca.n);
+  const checked: CheckedSurvivalData = { n, durations, events, weights, entry: null, unitWeights: ca.unitWeights && cb.unitWeights };
+  const result = logrankCore(checked, gid, ["A", "B"], options);
   return { ...result, testName: result.testName.replace("multivariate_", "") };
 }
 
@@ -71,7 +71,7 @@ export function multivariateLogrankTest(data: SurvivalData, groups: ArrayLike<st
     throw new DataError("log-rank test: delayed entry ('entry') is not supported (as in lifelines)");
   }
   const checked = checkSurvivalData(data, { context: "log-rank test" });
-  const { n, durations, weights } = checked;
+  const n = checked.n;
   if (groups.length !== n) throw new DataError(`log-rank test: 'groups' has ${groups.length} labels but there are ${n} rows`);
   const badLabels: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -79,14 +79,6 @@ export function multivariateLogrankTest(data: SurvivalData, groups: ArrayLike<st
     if (g === null || g === undefined || (typeof g === "number" && !Number.isFinite(g))) badLabels.push(i);
   }
   if (badLabels.length > 0) throw new DataError(`log-rank test: group labels must be strings or finite numbers: ${describeRows(badLabels)}`);
-
-  const events = Uint8Array.from(checked.events);
-  if (options.tMax !== undefined) {
-    for (let i = 0; i < n; i++) if (durations[i] > options.tMax) events[i] = 0;
-  }
-  let anyEvent = false;
-  for (let i = 0; i < n && !anyEvent; i++) if (events[i] === 1) anyEvent = true;
-  if (!anyEvent) throw new DataError(`log-rank test: every row is censored (event = 0 in all ${n} rows); the test needs observed events`);
 
   // Labels sorted the way numpy.unique sorts them, so group order (and thus observed/expected) matches lifelines.
   const labels = [...new Set(Array.from(groups, (g) => g))].sort((x, y) =>
@@ -98,6 +90,20 @@ export function multivariateLogrankTest(data: SurvivalData, groups: ArrayLike<st
   labels.forEach((g, j) => groupIndex.set(g, j));
   const gid = new Uint32Array(n);
   for (let i = 0; i < n; i++) gid[i] = groupIndex.get(groups[i]) as number;
+  return logrankCore(checked, gid, labels.map(String), options);
+}
+
+/** The test itself, on validated data with group ids 0..k-1. */
+function logrankCore(checked: CheckedSurvivalData, gid: Uint32Array, labels: string[], options: LogrankOptions): LogrankResult {
+  const { n, durations, weights } = checked;
+  const k = labels.length;
+  const events = Uint8Array.from(checked.events);
+  if (options.tMax !== undefined) {
+    for (let i = 0; i < n; i++) if (durations[i] > options.tMax) events[i] = 0;
+  }
+  let anyEvent = false;
+  for (let i = 0; i < n && !anyEvent; i++) if (events[i] === 1) anyEvent = true;
+  if (!anyEvent) throw new DataError(`log-rank test: every row is censored (event = 0 in all ${n} rows); the test needs observed events`);
 
   const weighting = options.weighting ?? { kind: "logrank" };
   let kmSurvival: Float64Array | null = null;
@@ -212,7 +218,7 @@ export function multivariateLogrankTest(data: SurvivalData, groups: ArrayLike<st
     statistic,
     degreesOfFreedom: m,
     pValue: chiSquaredSurvival(statistic, m),
-    groups: labels.map(String),
+    groups: labels,
     observed: Array.from(observed),
     expected: Array.from(expected),
   };
