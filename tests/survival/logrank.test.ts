@@ -80,6 +80,30 @@ describe("log-rank behaviour", () => {
     expect(r.statistic).toBeCloseTo(0, 14);
     expect(r.pValue).toBeCloseTo(1, 12);
   });
+  it("a group never at risk at an event time makes V singular: the pseudo-inverse gives the remaining groups' statistic", () => {
+    const a = { durations: [2, 4, 5, 7, 9], events: [1, 1, 0, 1, 1] };
+    const b = { durations: [3, 3, 6, 8, 10], events: [1, 0, 1, 1, 0] };
+    const c = { durations: [0.5, 1], events: [0, 0] };
+    const all = { durations: [...a.durations, ...b.durations, ...c.durations], events: [...a.events, ...b.events, ...c.events] };
+    const labels = [...a.durations.map(() => "a"), ...b.durations.map(() => "b"), ...c.durations.map(() => "c")];
+    const three = multivariateLogrankTest(all, labels);
+    expect(three.degreesOfFreedom).toBe(2);
+    expectClose(three.statistic, logrankTest(a, b).statistic, 1e-10, 0, "statistic");
+  });
+
+  it("symmetric pseudo-inverse satisfies the Moore-Penrose identity A A+ A = A", async () => {
+    const { symmetricPseudoInverse } = await import("../../lib/survival/linalg.js");
+    // Rank 2 in 3 dimensions: u u' + v v'.
+    const u = [1, 2, -1];
+    const v = [0.5, -1, 3];
+    const A = Float64Array.from({ length: 9 }, (_, k) => u[Math.floor(k / 3)] * u[k % 3] + v[Math.floor(k / 3)] * v[k % 3]);
+    const P = symmetricPseudoInverse(A, 3);
+    const mul = (x: Float64Array, y: Float64Array): Float64Array =>
+      Float64Array.from({ length: 9 }, (_, k) => [0, 1, 2].reduce((s, m) => s + x[Math.floor(k / 3) * 3 + m] * y[m * 3 + (k % 3)], 0));
+    expectClose(mul(mul(A, P), A), A, 1e-10, 1e-12, "A A+ A");
+    expectClose(mul(mul(P, A), P), P, 1e-10, 1e-12, "A+ A A+");
+  });
+
   it("rejects one group, mismatched labels and all-censored data", () => {
     expect(() => multivariateLogrankTest({ durations: [1, 2] }, ["a", "a"])).toThrow(/at least 2 groups/);
     expect(() => multivariateLogrankTest({ durations: [1, 2] }, ["a"])).toThrow(DataError);
