@@ -50,34 +50,47 @@ function columnsOf(spec: readonly CsvColumn[] | TableSchema): CsvColumn[] {
   return [...(spec as readonly CsvColumn[])];
 }
 
-/** Parse one field; returns the value or an error message. NaN / null mean an empty (null) field. */
-function parseField(text: string, type: CsvValueType): { value: number | string | null; error?: string } {
-  if (text === "") return { value: null };
+/** The error of the last parseField call (a module slot instead of a result object per field). */
+let fieldError: string | null = null;
+
+/** Parse one field: a number (NaN = null) for numeric types, the text (or null) otherwise; sets fieldError on failure. */
+function parseField(text: string, type: CsvValueType): number | string | null {
+  fieldError = null;
+  if (text === "") return type === "category" || type === "string" ? null : NaN;
   switch (type) {
-    case "float64":
-      if (NUMBER.test(text)) return { value: Number(text) };
-      if (text === "NaN" || text === "nan" || text === "null" || text === "NULL") return { value: null };
-      return { value: null, error: `${JSON.stringify(text)} is not a number` };
+    case "float64": {
+      // Number() alone would accept hex, "Infinity" and blanks, which a CSV number must not be.
+      if (NUMBER.test(text)) return +text;
+      if (text === "NaN" || text === "nan" || text === "null" || text === "NULL") return NaN;
+      fieldError = `${JSON.stringify(text)} is not a number`;
+      return NaN;
+    }
     case "int32":
       if (INTEGER.test(text)) {
         const v = Number(text);
-        if (v >= -2147483648 && v <= 2147483647) return { value: v };
-        return { value: null, error: `${text} is outside the 32-bit integer range` };
+        if (v >= -2147483648 && v <= 2147483647) return v;
+        fieldError = `${text} is outside the 32-bit integer range`;
+        return NaN;
       }
-      return { value: null, error: `${JSON.stringify(text)} is not an integer` };
+      fieldError = `${JSON.stringify(text)} is not an integer`;
+      return NaN;
     case "bool": {
+      if (text === "true" || text === "1") return 1;
+      if (text === "false" || text === "0") return 0;
       const t = text.toLowerCase();
-      if (t === "true" || t === "1") return { value: 1 };
-      if (t === "false" || t === "0") return { value: 0 };
-      return { value: null, error: `${JSON.stringify(text)} is not a boolean` };
+      if (t === "true") return 1;
+      if (t === "false") return 0;
+      fieldError = `${JSON.stringify(text)} is not a boolean`;
+      return NaN;
     }
     case "timestamp": {
       const ms = ISO.test(text) ? Date.parse(text) : NaN;
-      if (Number.isFinite(ms)) return { value: ms };
-      return { value: null, error: `${JSON.stringify(text)} is not an ISO-8601 timestamp` };
+      if (ms === ms) return ms;
+      fieldError = `${JSON.stringify(text)} is not an ISO-8601 timestamp`;
+      return NaN;
     }
     default:
-      return { value: text };
+      return text;
   }
 }
 
@@ -147,10 +160,10 @@ export async function* readCsvChunks(path: string, options: ReadCsvOptions): Asy
     if (reasons.length === 0) {
       for (let k = 0; k < plan.length; k++) {
         const p = plan[k];
-        const parsed = parseField(rec.fields[p.index], p.type);
-        if (parsed.error) reasons.push(`column ${p.name}: ${parsed.error}`);
-        else if (numeric[k]) (cols[k] as Float64Array)[n] = parsed.value === null ? NaN : (parsed.value as number);
-        else (cols[k] as (string | null)[])[n] = parsed.value as string | null;
+        const value = parseField(rec.fields[p.index], p.type);
+        if (fieldError !== null) reasons.push(`column ${p.name}: ${fieldError}`);
+        else if (numeric[k]) (cols[k] as Float64Array)[n] = value as number;
+        else (cols[k] as (string | null)[])[n] = value as string | null;
       }
     }
     if (reasons.length > 0) {

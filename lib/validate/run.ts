@@ -96,10 +96,18 @@ async function finish(report: ValidationReport, outputs: ValidationOutputs): Pro
 export async function validateCsvFile(
   path: string,
   suite: Suite,
-  options: { columns: readonly CsvColumn[] | TableSchema; chunkRows?: number; requireFinalNewline?: boolean; missingColumns?: "error" | "report" } & ValidationOutputs,
+  options: {
+    columns: readonly CsvColumn[] | TableSchema;
+    chunkRows?: number;
+    requireFinalNewline?: boolean;
+    missingColumns?: "error" | "report";
+    exactUniqueness?: boolean;
+  } & ValidationOutputs,
 ): Promise<ValidationReport> {
-  const validator = new Validator(suite, { source: path, missingColumns: "report" });
-  const sinks = new Sinks(options, columnTypes(options.columns));
+  const types = columnTypes(options.columns);
+  const schema = { columns: [...types].map(([name, type]) => ({ name, type })) };
+  const validator = new Validator(suite, { source: path, missingColumns: "report", schema, exactUniqueness: options.exactUniqueness });
+  const sinks = new Sinks(options, types);
   await sinks.openAll();
   try {
     for await (const block of readCsvChunks(path, {
@@ -126,9 +134,9 @@ export async function validateCsvFile(
 export async function validateChunks(
   source: Iterable<ValueChunk> | AsyncIterable<ValueChunk>,
   suite: Suite,
-  options: { schema?: TableSchema; source?: string; onGood?: (chunk: ValueChunk) => void | Promise<void>; onQuarantine?: (records: QuarantineRecord[]) => void | Promise<void> } & ValidationOutputs = {},
+  options: { schema?: TableSchema; source?: string; exactUniqueness?: boolean; onGood?: (chunk: ValueChunk) => void | Promise<void>; onQuarantine?: (records: QuarantineRecord[]) => void | Promise<void> } & ValidationOutputs = {},
 ): Promise<ValidationReport> {
-  const validator = new Validator(suite, { schema: options.schema, source: options.source });
+  const validator = new Validator(suite, { schema: options.schema, source: options.source, exactUniqueness: options.exactUniqueness });
   const types = new Map<string, CsvValueType>((options.schema?.columns ?? []).map((c) => [c.name, c.type]));
   const sinks = new Sinks({ quarantinePath: options.quarantinePath }, types);
   await sinks.openAll();

@@ -5,7 +5,6 @@
  * see only rows that passed them, so a bad row cannot poison the state later rows are judged by.
  */
 import { DataError } from "../errors.js";
-import type { ColumnSpec, TableSchema } from "../simulate/table.js";
 import { type Expectation, type Suite, describeExpectation, expectationColumns } from "./expectations.js";
 
 /** A column as the validator accepts it: a typed array or a plain array of JS values. */
@@ -67,20 +66,39 @@ export interface ChunkValidation {
 /** Options of a validator. */
 export interface ValidatorOptions {
   /** Column specs that say how typed-array columns are decoded (category codes, bool bytes, epoch ms). */
-  schema?: TableSchema;
+  schema?: SchemaLike;
   /** What a missing column does: fail the expectations that need it (default) or throw a DataError. */
   missingColumns?: "report" | "error";
   /** Name of the input in messages and the report. */
   source?: string;
+  /**
+   * Keep every key for uniqueness even when the key is (groups, ordering column) and the suite also
+   * expects that ordering. By default such keys are checked in O(groups) memory; a row that repeats an
+   * older, out-of-order key is then quarantined as out of order rather than as a duplicate.
+   */
+  exactUniqueness?: boolean;
+}
+
+/** The part of a table schema the validator reads: column names, types and category labels. */
+export interface SchemaLike {
+  readonly columns: readonly { readonly name: string; readonly type: string; readonly categories?: readonly string[] }[];
 }
 
 type Getter = (i: number) => unknown;
+
+function groupKey(gs: readonly Getter[], i: number): unknown {
+  if (gs.length === 0) return "";
+  if (gs.length === 1) return gs[0](i);
+  let text = "";
+  for (const g of gs) text += String(g(i)) + "\u0001";
+  return text;
+}
 
 function isTyped(col: ValueColumn): col is Exclude<ValueColumn, readonly unknown[]> {
   return ArrayBuffer.isView(col);
 }
 
-function getter(col: ValueColumn, spec: ColumnSpec | undefined): Getter {
+function getter(col: ValueColumn, spec: SchemaLike["columns"][number] | undefined): Getter {
   if (isTyped(col)) {
     if (spec?.type === "category") {
       const cats = spec.categories!;
@@ -143,6 +161,8 @@ export class Validator {
   private readonly tallies: Tally[];
   private readonly seen: (Set<unknown> | null)[];
   private readonly last: (Map<unknown, number> | null)[];
+  private readonly lastKey: (Map<unknown, number> | null)[];
+  private readonly orderedUnique: ({ column: string; groupBy: readonly string[] } | null)[];
   private rowsIn = 0;
   private rowsGood = 0;
   private rowsQuarantined = 0;
@@ -155,6 +175,17 @@ export class Validator {
     this.tallies = suite.expectations.map(() => ({ elements: 0, unexpected: 0, examples: [], missing: [] }));
     this.seen = suite.expectations.map((e) => (e.kind === "unique" ? new Set<unknown>() : null));
     this.last = suite.expectations.map((e) => (e.kind === "monotonic" ? new Map<unknown, number>() : null));
+    // A key made of an ordering column plus its groups needs only each group's latest instant, when the
+    // same suite also quarantines rows that go back in time: O(groups) memory instead of O(rows).
+    this.orderedUnique = suite.expectations.map((e) => {
+      if (e.kind !== "unique" || !e.quarantine || options.exactUniqueness) return null;
+      const m = suite.expectations.find(
+        (x): x is Extract<Expectation, { kind: "monotonic" }> =>
+          x.kind === "monotonic" && x.quarantine && x.groupBy.length === e.columns.length - 1 && e.columns.includes(x.column) && x.groupBy.every((g) => e.columns.includes(g)),
+      );
+      return m ? { column: m.column, groupBy: m.groupBy } : null;
+    });
+    this.lastKey = this.orderedUnique.map((o) => (o ? new Map<unknown, number>() : null));
   }
 
   /** Count rows a reader quarantined before validation (so rowsIn stays the true input count). */
@@ -168,7 +199,8 @@ export class Validator {
   validate(chunk: ValueChunk): ChunkValidation {
     const n = chunk.length;
     const rowBase = this.rowsIn;
-    const specOf = (name: string): ColumnSpec | undefined => this.options.schema?.columns.find((c) => c.name === name);
+    const specOf = (name: string): SchemaLike["columns"][number] | undefined => this.options.schema?.columns.find((c) => c.name === name);
+    const isTimestamp = (name: string): boolean => specOf(name)?.type === "timestamp";
     const getters = new Map<string, Getter>();
     const get = (name: string): Getter | null => {
       let g = getters.get(name);
@@ -242,22 +274,34 @@ export class Validator {
       }
     }
 
-    // Pass 2: stateful expectations, in row order, over rows still good.
+    // Pass 2: stateful expectations, in row order, over rows that passed pass 1. A row's keys and
+    // instants are committed to the state only when the row passes every stateful check as well.
     const stateful = exps.map((ex, e) => ({ ex, e })).filter(({ ex, e }) => (ex.kind === "unique" || ex.kind === "monotonic") && missingByExp[e].length === 0);
     if (stateful.length > 0) {
       const plans = stateful.map(({ ex, e }) => {
+        const label = describeExpectation(ex);
         if (ex.kind === "unique") {
-          const gs = ex.columns.map((c) => get(c)!);
-          return { kind: "unique" as const, e, ex, gs, label: describeExpectation(ex) };
+          const ordered = this.orderedUnique[e];
+          if (ordered) {
+            return { kind: "ordered-unique" as const, e, ex, gs: ordered.groupBy.map((c) => get(c)!), g: get(ordered.column)!, label, stamp: isTimestamp(ordered.column) };
+          }
+          return { kind: "unique" as const, e, ex, gs: ex.columns.map((c) => get(c)!), g: null, label, stamp: false };
         }
         const m = ex as Extract<Expectation, { kind: "monotonic" }>;
-        return { kind: "monotonic" as const, e, ex: m, g: get(m.column)!, gs: m.groupBy.map((c) => get(c)!), label: describeExpectation(m) };
+        return { kind: "monotonic" as const, e, ex: m, g: get(m.column)!, gs: m.groupBy.map((c) => get(c)!), label, stamp: isTimestamp(m.column) };
       });
+      const P = plans.length;
+      const pendingKey: unknown[] = new Array(P);
+      const pendingGroup: unknown[] = new Array(P);
+      const pendingValue = new Float64Array(P);
+      const commit = new Uint8Array(P);
       for (let i = 0; i < n; i++) {
         if (reasons[i] !== null) continue;
-        for (const p of plans) {
-          const t = this.tallies[p.e];
-          t.elements++;
+        let rowFailed = false;
+        for (let q = 0; q < P; q++) {
+          const p = plans[q];
+          commit[q] = 0;
+          this.tallies[p.e].elements++;
           if (p.kind === "unique") {
             let key: unknown;
             let anyNull = false;
@@ -265,38 +309,67 @@ export class Validator {
               key = p.gs[0](i);
               anyNull = key === null;
             } else {
-              const parts: string[] = [];
+              let text = "";
               for (const g of p.gs) {
                 const v = g(i);
                 if (v === null) anyNull = true;
-                parts.push(typeof v === "string" ? "s" + v : String(v));
+                text += (typeof v === "string" ? "s" + v : String(v)) + "\u0001";
               }
-              key = parts.join("\u0001");
+              key = text;
             }
             if (anyNull) continue;
-            const seen = this.seen[p.e]!;
-            if (seen.has(key)) {
-              const parts = p.gs.length === 1 ? key : p.gs.map((g) => g(i));
-              fail(p.e, i, parts, `${p.label}: duplicate key ${Array.isArray(parts) ? `(${parts.map(show).join(", ")})` : show(parts)}`, p.ex.quarantine);
+            if (this.seen[p.e]!.has(key)) {
+              const parts = p.gs.map((g) => g(i));
+              fail(p.e, i, parts.length === 1 ? parts[0] : parts, `${p.label}: duplicate key (${parts.map(show).join(", ")})`, p.ex.quarantine);
+              rowFailed ||= p.ex.quarantine;
+            } else {
+              pendingKey[q] = key;
+              commit[q] = 1;
             }
-            else seen.add(key);
-          } else {
-            const raw = p.g(i);
-            if (raw === null) continue;
-            const v = typeof raw === "number" ? raw : typeof raw === "string" ? Date.parse(raw) : NaN;
-            if (!Number.isFinite(v)) {
-              fail(p.e, i, raw, `${p.label}: ${show(raw)} is not orderable`, p.ex.quarantine);
-              continue;
-            }
-            let group: unknown = "";
-            if (p.gs.length === 1) group = p.gs[0](i);
-            else if (p.gs.length > 1) group = p.gs.map((g) => String(g(i))).join("\u0001");
-            const last = this.last[p.e]!;
-            const prev = last.get(group);
-            if (prev !== undefined && (v < prev || (p.ex.strict && v === prev))) {
-              fail(p.e, i, raw, `${p.label}: ${show(raw)} comes after ${Number.isFinite(prev) ? new Date(prev).toISOString() : prev} (group ${show(group)})`, p.ex.quarantine);
-            } else last.set(group, v);
+            continue;
           }
+          const raw = p.g(i);
+          if (raw === null) continue;
+          const v = typeof raw === "number" ? raw : typeof raw === "string" ? Date.parse(raw) : NaN;
+          if (!Number.isFinite(v)) {
+            if (p.kind === "monotonic") {
+              fail(p.e, i, raw, `${p.label}: ${show(raw)} is not orderable`, p.ex.quarantine);
+              rowFailed ||= p.ex.quarantine;
+            }
+            continue;
+          }
+          const group = groupKey(p.gs, i);
+          const prev = (p.kind === "monotonic" ? this.last[p.e] : this.lastKey[p.e])!.get(group);
+          if (p.kind === "ordered-unique") {
+            if (prev === v) {
+              const parts = [...p.gs.map((g) => g(i)), raw];
+              fail(p.e, i, parts, `${p.label}: duplicate key (${parts.map(show).join(", ")})`, p.ex.quarantine);
+              rowFailed ||= p.ex.quarantine;
+            } else if (prev === undefined || v > prev) {
+              pendingGroup[q] = group;
+              pendingValue[q] = v;
+              commit[q] = 1;
+            }
+            // v < prev: out of order, which the ordering expectation quarantines.
+            continue;
+          }
+          if (prev !== undefined && (v < prev || (p.ex.strict && v === prev))) {
+            const before = p.stamp || typeof raw === "string" ? new Date(prev).toISOString() : String(prev);
+            const shown = p.stamp && typeof raw === "number" ? new Date(raw).toISOString() : show(raw);
+            fail(p.e, i, raw, `${p.label}: ${shown} is before the previous ${before} (group ${show(group)})`, p.ex.quarantine);
+            rowFailed ||= p.ex.quarantine;
+          } else {
+            pendingGroup[q] = group;
+            pendingValue[q] = v;
+            commit[q] = 1;
+          }
+        }
+        if (rowFailed) continue;
+        for (let q = 0; q < P; q++) {
+          if (commit[q] === 0) continue;
+          const p = plans[q];
+          if (p.kind === "unique") this.seen[p.e]!.add(pendingKey[q]);
+          else (p.kind === "monotonic" ? this.last[p.e] : this.lastKey[p.e])!.set(pendingGroup[q], pendingValue[q]);
         }
       }
     }

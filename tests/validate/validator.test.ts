@@ -103,6 +103,35 @@ describe("row-level validation", () => {
     expect(v.report().rowsQuarantined).toBe(2);
   });
 
+  it("checks (group, ordered column) keys in O(groups) memory, or exactly on request", () => {
+    const rows = table([
+      [1, 1000, 1, "RUN"],
+      [1, 2000, 1, "RUN"],
+      [1, 1000, 1, "RUN"], // an old key again: a duplicate and out of order
+      [1, 2000, 1, "RUN"], // the latest key again: a duplicate
+    ]);
+    const ordered = validateTable(rows, suite);
+    expect(ordered.quarantined.map((q) => q.reasons.join(" | "))).toEqual([
+      expect.stringMatching(/^monotonic\(ts per device\): 1000 is before the previous 2000/),
+      expect.stringMatching(/^unique\(device, ts\): duplicate key \(1, 2000\)$/),
+    ]);
+    const exact = validateTable(rows, suite, { exactUniqueness: true });
+    expect(exact.quarantined[0].reasons).toEqual([expect.stringMatching(/unique.*\(1, 1000\)/), expect.stringMatching(/monotonic/)]);
+    expect(exact.good.length).toBe(2);
+  });
+
+  it("a quarantined row does not leave its key behind (exact mode)", () => {
+    const rows = table([
+      [1, 5000, 1, "RUN"],
+      [1, 1000, 1, "RUN"], // out of order: quarantined, its key must not count as seen
+      [2, 1000, 1, "RUN"],
+    ]);
+    const s = defineSuite({ name: "u", expectations: [{ kind: "unique", columns: ["ts"] }, { kind: "monotonic", column: "ts", groupBy: ["device"] }] });
+    const r = validateTable(rows, s, { exactUniqueness: true });
+    expect(r.quarantined.map((q) => q.row)).toEqual([1]);
+    expect(r.good.length).toBe(2);
+  });
+
   it("row_count_between checks the table size", () => {
     const s = defineSuite({ name: "n", expectations: [{ kind: "row_count_between", min: 2 }] });
     expect(validateTable({ length: 1, columns: {} }, s).report.success).toBe(false);
