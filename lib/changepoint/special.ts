@@ -37,10 +37,16 @@ export function lgamma(x: number): number {
 /** log Gamma(a + k) - log Gamma(a) for a > 0 and an integer k >= 0, with one log for small k. */
 export function logRising(a: number, k: number): number {
   if (k === 0) return 0;
-  if (k <= 16 && a < 1e15) {
-    let prod = a;
-    for (let i = 1; i < k; i++) prod *= a + i;
-    return Math.log(prod);
+  if (k <= 1024 && a < 1e15) {
+    // Logs of products of 16 terms: no cancellation, unlike lgamma(a + k) - lgamma(a) at large a.
+    let total = 0;
+    for (let i = 0; i < k; i += 16) {
+      const stop = Math.min(k, i + 16);
+      let prod = a + i;
+      for (let j = i + 1; j < stop; j++) prod *= a + j;
+      total += Math.log(prod);
+    }
+    return total;
   }
   return lgamma(a + k) - lgamma(a);
 }
