@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createRng } from "../../lib/util/random.js";
 import { chunksToCsv, chunksToJsonl } from "../../lib/simulate/format.js";
 import { INDUSTRIAL_TABLE, simulateIndustrial } from "../../lib/simulate/industrial.js";
-import { FLEET_TRIPS_TABLE } from "../../lib/simulate/fleet.js";
+import { FLEET_TRIPS_TABLE, simulateFleet, writeFleet } from "../../lib/simulate/fleet.js";
 import { defineTable, rowJsonSchema, rowZodSchema, type AnyChunk } from "../../lib/simulate/table.js";
 import { writeTable } from "../../lib/simulate/write.js";
 import { parseCsvText } from "../../lib/validate/csv-parser.js";
@@ -109,5 +109,35 @@ describe("Parquet through DuckDB", () => {
     expect(row.drop).toBe(50);
     // No scratch database is left behind.
     await expect(readFile(`${path}.scratch-${process.pid}.duckdb`)).rejects.toThrow();
+  });
+});
+
+describe("fleet writer", () => {
+  it("writes every table in CSV, JSONL and Parquet with the same rows as the in-memory API, plus the ground truth", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sim-fleet-"));
+    dirs.push(dir);
+    const config = { days: 6, tripsPerDay: 400, chunkRows: 700, regressions: [{ onsetDay: 2, durationDays: 2, hazardRatio: 3 }] };
+    const out = await writeFleet(config, createRng(3), dir, ["csv", "jsonl", "parquet"]);
+    const mem = simulateFleet(config, createRng(3));
+    const rows = Object.fromEntries(out.tables.map((t) => [t.path.split("/").pop()!, t.rows]));
+    for (const f of ["csv", "jsonl", "parquet"]) {
+      expect(rows[`fleet_trips.${f}`]).toBe(2400);
+      expect(rows[`fleet_events.${f}`]).toBe(mem.events.length);
+      expect(rows[`fleet_trip_truth.${f}`]).toBe(2400);
+      expect(rows[`fleet_daily_truth.${f}`]).toBe(6 * 3 * 4);
+    }
+    expect(await readFile(join(dir, "fleet_trips.csv"), "utf8")).toBe(chunksToCsv(mem.tables.trips, [mem.trips]));
+    expect(await readFile(join(dir, "fleet_events.jsonl"), "utf8")).toBe(chunksToJsonl(mem.tables.events, [mem.events]));
+    const truth = JSON.parse(await readFile(out.truthPath, "utf8")) as { episodes: { onsetDay: number; endDay: number; hazardRatio: number }[]; baseHazardPerMile: number };
+    expect(truth.episodes[0]).toMatchObject({ onsetDay: 2, endDay: 4, hazardRatio: 3 });
+    expect(truth.baseHazardPerMile).toBe(mem.truth.baseHazardPerMile);
+    const db = await DuckDBInstance.create(":memory:");
+    const con = await db.connect();
+    const r = await con.runAndReadAll(`SELECT sum(critical_events)::INTEGER AS c, count(DISTINCT firmware)::INTEGER AS f FROM read_parquet('${join(dir, "fleet_trips.parquet")}')`);
+    const [row] = r.getRowObjectsJson() as Record<string, number>[];
+    con.closeSync();
+    db.closeSync();
+    expect(row.c).toBe(mem.trips.columns.critical_events.reduce((a, b) => a + b, 0));
+    expect(row.f).toBe(1);
   });
 });
