@@ -272,7 +272,8 @@ class Bocpd implements BocpdDetector {
     // Stored masses sum to this.mass (they are normalized lazily); the change mass is
     // hazard * mass * prior predictive, shifted by the largest log predictive against under/overflow.
     const grow = 1 - this.hazard;
-    const wNew = this.hazard * this.mass * Math.exp(lp0 - maxLp);
+    // The first observation starts the first segment for certain (Adams & MacKay's P(r_0 = 0) = 1).
+    const wNew = (K === 0 ? 1 : this.hazard) * this.mass * Math.exp(lp0 - maxLp);
     let total = wNew;
     for (let k = 0; k < K; k++) {
       const w = prob[k] * grow * Math.exp(lp[k] - maxLp);

@@ -1,0 +1,120 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { createBocpd, runBocpd, type BocpdModel } from "../../lib/changepoint/bocpd.js";
+import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
+import { createRng } from "../../lib/util/random.js";
+import { COAL, COAL_START_YEAR } from "./helpers.js";
+
+interface Fixture {
+  model: BocpdModel;
+  hazard: number;
+  x?: number[];
+  counts?: number[];
+  exposure?: number[];
+  runLength: number[][];
+}
+const fixtures = JSON.parse(
+  readFileSync(new URL("./fixtures/bocpd.json", import.meta.url), "utf8"),
+) as { normal: Fixture; poisson: Fixture };
+
+function compareToReference(f: Fixture): number {
+  const det = createBocpd(f.model, { hazard: f.hazard, threshold: 0, maxRuns: Infinity });
+  const xs = f.x ?? f.counts!;
+  let worst = 0;
+  for (let t = 0; t < xs.length; t++) {
+    det.update(xs[t], f.exposure ? f.exposure[t] : 1);
+    const { runLength, probability } = det.runLengthPosterior();
+    const ref = f.runLength[t];
+    expect(runLength.length).toBe(ref.length);
+    for (let k = 0; k < ref.length; k++) {
+      expect(runLength[k]).toBe(k + 1);
+      worst = Math.max(worst, Math.abs(probability[k] - ref[k]));
+    }
+  }
+  return worst;
+}
+
+describe("BOCPD against the reference implementation (bayesian-changepoint-detection)", () => {
+  it("Normal-Gamma / Student-t: full run-length posteriors agree to 1e-9", () => {
+    expect(compareToReference(fixtures.normal)).toBeLessThan(1e-9);
+  });
+  it("Poisson-Gamma with exposure (incl. zero-exposure days): full run-length posteriors agree to 1e-9", () => {
+    expect(compareToReference(fixtures.poisson)).toBeLessThan(1e-9);
+  });
+});
+
+describe("BOCPD properties", () => {
+  it("sum of log predictives equals the exact product-partition evidence (geometric prior = constant hazard)", () => {
+    const f = fixtures.poisson;
+    const r = runBocpd(f.model, f.counts!, f.exposure, { hazard: f.hazard, threshold: 0, maxRuns: Infinity });
+    const total = r.logPredictive.reduce((s, v) => s + v, 0);
+    const m = multipleChangepoints(f.counts!, f.exposure, {
+      prior: { shape: 1, rate: 40 },
+      segmentPrior: { kind: "geometric", p: f.hazard },
+      tolerance: 0,
+    });
+    expect(total).toBeCloseTo(m.logEvidence, 8);
+  });
+
+  it("a zero-exposure day carries no information: log predictive 0, run lengths only shift", () => {
+    const det = createBocpd({ kind: "poisson-gamma", shape: 1, rate: 10 }, { hazard: 0.05, threshold: 0, maxRuns: Infinity });
+    for (const c of [1, 0, 2, 1]) det.update(c, 5);
+    const before = det.runLengthPosterior();
+    const s = det.update(0, 0);
+    expect(s.logPredictive).toBeCloseTo(0, 14);
+    const after = det.runLengthPosterior();
+    expect(after.probability[0]).toBeCloseTo(0.05, 14);
+    for (let k = 0; k < before.probability.length; k++) {
+      expect(after.runLength[k + 1]).toBe(before.runLength[k] + 1);
+      expect(after.probability[k + 1]).toBeCloseTo(0.95 * before.probability[k], 14);
+    }
+  });
+
+  it("pruning keeps the summaries close to the exact ones and bounds the retained runs", () => {
+    const rng = createRng(9);
+    const n = 3000;
+    const xs = new Float64Array(n);
+    for (let t = 0; t < n; t++) xs[t] = rng.normal() + (Math.floor(t / 500) % 2) * 2;
+    const model: BocpdModel = { kind: "normal-gamma", mu: 0, kappa: 0.1, alpha: 1, beta: 1 };
+    const exact = runBocpd(model, xs, undefined, { hazard: 1 / 250, threshold: 0, maxRuns: Infinity });
+    const pruned = runBocpd(model, xs, undefined, { hazard: 1 / 250, threshold: 1e-6, maxRuns: 64 });
+    let worst = 0;
+    for (let t = 0; t < n; t++) worst = Math.max(worst, Math.abs(exact.pShortRun[t] - pruned.pShortRun[t]));
+    expect(worst).toBeLessThan(0.02);
+    expect(pruned.meanRuns).toBeLessThanOrEqual(64);
+    // The detected change days (MAP run length restarting) are the same.
+    const restarts = (m: Float64Array): number[] => {
+      const out: number[] = [];
+      for (let t = 1; t < m.length; t++) if (m[t] < m[t - 1]) out.push(t - m[t] + 1);
+      return out;
+    };
+    expect(restarts(pruned.mapRunLength)).toEqual(restarts(exact.mapRunLength));
+  });
+
+  it("the streaming API reuses one summary object and reset() forgets", () => {
+    const det = createBocpd({ kind: "normal-gamma", mu: 0, kappa: 1, alpha: 1, beta: 1 });
+    const a = det.update(0.3);
+    const b = det.update(-0.1);
+    expect(a).toBe(b);
+    expect(b.t).toBe(1);
+    det.reset();
+    expect(det.length).toBe(0);
+    expect(det.update(0.3).t).toBe(0);
+  });
+
+  it("British coal-mining disasters: detects the change, restarting the run at 1890 +/- 2 within 10 years", () => {
+    const r = runBocpd({ kind: "poisson-gamma", shape: 1, rate: 0.5 }, COAL, undefined, { hazard: 0.01 });
+    let detectedAt = -1;
+    let startYear = -1;
+    for (let t = 1; t < COAL.length; t++) {
+      const start = t - r.mapRunLength[t] + 1;
+      if (start > 0) {
+        detectedAt = COAL_START_YEAR + t;
+        startYear = COAL_START_YEAR + start;
+        break;
+      }
+    }
+    expect(Math.abs(startYear - 1890)).toBeLessThanOrEqual(2);
+    expect(detectedAt - startYear).toBeLessThanOrEqual(10);
+  });
+});
