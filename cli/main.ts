@@ -3,62 +3,15 @@
  * list, show and compare runs, and manage experiments. Exit codes: 0 success, 1 a run failed,
  * 2 usage or config error. Errors print one clear line; --verbose adds the stack.
  */
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import { ConfigError, NotFoundError, TrackingError, UsageError, WorkbenchError, describeError } from "../lib/errors.js";
+import { ConfigError, TrackingError, UsageError, WorkbenchError, describeError } from "../lib/errors.js";
 import { loadConfig, listVariants } from "../lib/config/load.js";
 import { runExperiment } from "../lib/experiment/runner.js";
-import { createTracker, type Tracker } from "../lib/tracking/tracker.js";
 import type { Run } from "../lib/tracking/entities.js";
 import { terminalProgress } from "../lib/util/progress.js";
 import { renderTable } from "../lib/util/table.js";
 import { experiments } from "../experiments/index.js";
-
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-
-interface GlobalOptions {
-  trackingUri?: string;
-  verbose?: boolean;
-}
-
-function out(line = ""): void {
-  process.stdout.write(line + "\n");
-}
-
-function trackerFrom(command: Command): Tracker {
-  const opts = command.optsWithGlobals<GlobalOptions>();
-  return createTracker({ trackingUri: opts.trackingUri, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-}
-
-function experimentNamed(name: string) {
-  const definition = experiments[name];
-  if (!definition) throw new UsageError(`unknown experiment '${name}'; available: ${Object.keys(experiments).sort().join(", ")}`);
-  return definition;
-}
-
-function defaultConfigDir(): string {
-  return join(projectRoot, "configs");
-}
-
-function formatTime(ms: number | null): string {
-  return ms === null || ms === undefined ? "" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
-}
-
-function formatDuration(run: Run): string {
-  if (run.info.endTime === null) return "";
-  const s = (run.info.endTime - run.info.startTime) / 1000;
-  return s < 60 ? `${s.toFixed(1)}s` : `${(s / 60).toFixed(1)}m`;
-}
-
-async function findRun(tracker: Tracker, id: string): Promise<Run> {
-  try {
-    return await tracker.store.getRun(id);
-  } catch (error) {
-    if (error instanceof NotFoundError || error instanceof TrackingError) throw new UsageError(`no run with id '${id}'`, { cause: error });
-    throw error;
-  }
-}
+import { defaultConfigDir, experimentNamed, findRun, formatDuration, formatTime, out, trackerFrom } from "./common.js";
 
 function buildProgram(): Command {
   const program = new Command();
@@ -266,6 +219,8 @@ function buildProgram(): Command {
       out(`# config hash ${resolved.hash}`);
       out(resolved.yaml.trimEnd());
     });
+
+  // Command groups in their own files register here, one line each.
   return program;
 }
 
