@@ -15,7 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Rng } from "../util/random.js";
 import { DAY_MS, clamp, isoInstant, parseConfig, parseInstant, pickWeighted, quantize } from "./common.js";
-import { type Chunk, allocChunk, collectChunks, defineTable, truncateChunk } from "./table.js";
+import { type Chunk, type RowOf, allocChunk, collectChunks, defineTable, truncateChunk } from "./table.js";
 import { writeTable, type TableFormat, type WriteResult } from "./write.js";
 
 /** Failure modes, in code order ("none" is code 0). */
@@ -73,6 +73,8 @@ export const EV_TABLE = defineTable({
 
 /** A typed chunk of the EV table. */
 export type EvChunk = Chunk<typeof EV_TABLE>;
+/** One EV daily row as written to JSONL. */
+export type EvRow = RowOf<typeof EV_TABLE>;
 
 const range = z.tuple([z.number().min(0), z.number().min(0)]).refine((r) => r[0] <= r[1], { message: "range must be [min, max] with min <= max" });
 

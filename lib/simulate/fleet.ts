@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { ConfigError } from "../errors.js";
 import type { Rng } from "../util/random.js";
 import { DAY_MS, clamp, isoInstant, parseConfig, parseInstant, pickWeighted, quantize } from "./common.js";
-import { type Chunk, allocChunk, defineTable, truncateChunk, concatChunks } from "./table.js";
+import { type Chunk, type RowOf, allocChunk, defineTable, truncateChunk, concatChunks } from "./table.js";
 import { writeTable, type TableFormat, type WriteResult } from "./write.js";
 
 /** Road types, in code order. */
@@ -256,6 +256,13 @@ type TripsChunk = Chunk<typeof FLEET_TRIPS_TABLE>;
 type EventsChunk = Chunk<typeof FLEET_EVENTS_TABLE>;
 type TripTruthChunk = Chunk<typeof FLEET_TRIP_TRUTH_TABLE>;
 type DailyTruthChunk = Chunk<typeof FLEET_DAILY_TRUTH_TABLE>;
+
+/** One trip row as written to JSONL (firmware labels follow the config). */
+export type FleetTripRow = RowOf<typeof FLEET_TRIPS_TABLE>;
+/** One event row as written to JSONL. */
+export type FleetEventRow = RowOf<typeof FLEET_EVENTS_TABLE>;
+/** One daily-truth row as written to JSONL. */
+export type FleetDailyTruthRow = RowOf<typeof FLEET_DAILY_TRUTH_TABLE>;
 
 /** One block of generated rows (trips with their events and truth). */
 export interface FleetBlock {

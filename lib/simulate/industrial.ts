@@ -22,7 +22,7 @@ import { z } from "zod";
 import type { Rng } from "../util/random.js";
 import { ConfigError } from "../errors.js";
 import { DAY_MS, clamp, isoInstant, parseConfig, parseInstant, pickWeighted, quantize } from "./common.js";
-import { type Chunk, allocChunk, defineTable, truncateChunk, collectChunks } from "./table.js";
+import { type Chunk, type RowOf, allocChunk, defineTable, truncateChunk, collectChunks } from "./table.js";
 import { writeTable, type TableFormat, type WriteResult } from "./write.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -58,6 +58,8 @@ export const INDUSTRIAL_TABLE = defineTable({
 
 /** A typed chunk of the industrial table. */
 export type IndustrialChunk = Chunk<typeof INDUSTRIAL_TABLE>;
+/** One industrial row as written to JSONL. */
+export type IndustrialRow = RowOf<typeof INDUSTRIAL_TABLE>;
 
 const range = z.tuple([z.number().positive(), z.number().positive()]).refine((r) => r[0] <= r[1], {
   message: "range must be [min, max] with min <= max",

@@ -12,7 +12,7 @@
 import { z } from "zod";
 import type { Rng } from "../util/random.js";
 import { clamp, isoInstant, parseConfig, parseInstant, pickWeighted, quantize } from "./common.js";
-import { type Chunk, allocChunk, defineTable, truncateChunk, collectChunks } from "./table.js";
+import { type Chunk, type RowOf, allocChunk, defineTable, truncateChunk, collectChunks } from "./table.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeTable, type TableFormat, type WriteResult } from "./write.js";
@@ -51,6 +51,8 @@ export const VEHICLE_TABLE = defineTable({
 
 /** A typed chunk of the vehicle table. */
 export type VehicleChunk = Chunk<typeof VEHICLE_TABLE>;
+/** One vehicle telemetry row as written to JSONL. */
+export type VehicleRow = RowOf<typeof VEHICLE_TABLE>;
 
 /** Config of the vehicle simulator (defaults: 6 trips of 10 min at 20 Hz). */
 export const VehicleConfigSchema = z

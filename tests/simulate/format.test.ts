@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import { createRng } from "../../lib/util/random.js";
 import { chunksToCsv, chunksToJsonl } from "../../lib/simulate/format.js";
-import { INDUSTRIAL_TABLE, simulateIndustrial } from "../../lib/simulate/industrial.js";
+import { INDUSTRIAL_TABLE, simulateIndustrial, type IndustrialRow } from "../../lib/simulate/industrial.js";
 import { FLEET_TRIPS_TABLE, simulateFleet, writeFleet } from "../../lib/simulate/fleet.js";
-import { defineTable, rowJsonSchema, rowZodSchema, type AnyChunk } from "../../lib/simulate/table.js";
+import { defineTable, rowAt, rowJsonSchema, rowZodSchema, type AnyChunk } from "../../lib/simulate/table.js";
 import { writeTable } from "../../lib/simulate/write.js";
 import { parseCsvText } from "../../lib/validate/csv-parser.js";
 
@@ -65,6 +65,16 @@ describe("text formatting", () => {
     for (const line of lines) zs.parse(JSON.parse(line));
     expect(() => zs.parse({ ...JSON.parse(lines[0]), extra: 1 })).toThrow();
     expect(() => zs.parse({ ...JSON.parse(lines[0]), state: "BROKEN" })).toThrow();
+  });
+
+  it("derives precise row types from the schema", () => {
+    expectTypeOf<IndustrialRow["state"]>().toEqualTypeOf<"RUN" | "IDLE" | "MAINT">();
+    expectTypeOf<IndustrialRow["voltage_v"]>().toEqualTypeOf<number | null>();
+    expectTypeOf<IndustrialRow["device_id"]>().toEqualTypeOf<number>();
+    expectTypeOf<IndustrialRow["timestamp"]>().toEqualTypeOf<string>();
+    const sim = simulateIndustrial({ devices: 1, samplesPerDevice: 3 }, createRng(1));
+    const row: IndustrialRow = rowAt(INDUSTRIAL_TABLE, sim.table, 0);
+    expect(Object.keys(row)).toEqual(INDUSTRIAL_TABLE.columns.map((c) => c.name));
   });
 
   it("exports a JSON schema per table with every column, its type, enum and documented range", () => {
