@@ -8,6 +8,7 @@
 import { DataError } from "../errors.js";
 import type { Rng } from "../util/random.js";
 import type { FeatureMatrix } from "./matrix.js";
+import { sortFloat64 } from "./sortPairs.js";
 
 /** Categorical values must be integers below this bound (split sets are stored as bitsets). */
 export const MAX_CATEGORY = 0x100000;
@@ -48,17 +49,19 @@ function boundBetween(a: number, b: number): number {
 export function findNumericBounds(sorted: Float64Array, maxBin: number, minDataInBin: number): Float64Array {
   const n = sorted.length;
   if (n === 0) return Float64Array.of(Infinity);
-  const distinct: number[] = [];
-  const counts: number[] = [];
+  // Typed buffers: continuous features have as many distinct values as sampled rows.
+  const distinct = new Float64Array(n);
+  const counts = new Int32Array(n);
+  let d = 0;
   for (let i = 0; i < n; i++) {
     const v = sorted[i];
-    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]++;
+    if (d > 0 && distinct[d - 1] === v) counts[d - 1]++;
     else {
-      distinct.push(v);
-      counts.push(1);
+      distinct[d] = v;
+      counts[d] = 1;
+      d++;
     }
   }
-  const d = distinct.length;
   const bounds: number[] = [];
   if (d <= maxBin) {
     for (let i = 0; i < d - 1; i++) bounds.push(boundBetween(distinct[i], distinct[i + 1]));
@@ -89,48 +92,41 @@ export function findNumericBounds(sorted: Float64Array, maxBin: number, minDataI
 export function buildBinMappers(x: FeatureMatrix, options: BinningOptions, rng: Rng): BinMapper[] {
   const { nRows, nCols, values } = x;
   const sampleSize = Math.min(nRows, options.binConstructSampleCnt);
-  let sampleRows: Uint32Array;
-  if (sampleSize === nRows) {
-    sampleRows = new Uint32Array(nRows);
-    for (let i = 0; i < nRows; i++) sampleRows[i] = i;
-  } else {
-    // Selection sampling (Knuth's algorithm S) keeps the sample sorted, so reads stay sequential.
-    sampleRows = new Uint32Array(sampleSize);
-    let k = 0;
-    for (let i = 0; i < nRows && k < sampleSize; i++) {
-      if ((nRows - i) * rng.uniform() < sampleSize - k) sampleRows[k++] = i;
+  // One row-major pass gathers the sample into columns and finds which features have NaN; a pass
+  // per feature over a row-major matrix would stride through all of memory nCols times.
+  const sampleCols = new Float64Array(sampleSize * nCols);
+  const sampleLen = new Int32Array(nCols);
+  const hasMissing = new Uint8Array(nCols);
+  let k = 0;
+  for (let r = 0; r < nRows; r++) {
+    const o = r * nCols;
+    // Selection sampling (Knuth's algorithm S): a uniform sample without replacement, in row order.
+    const take = sampleSize === nRows || (k < sampleSize && (nRows - r) * rng.uniform() < sampleSize - k);
+    for (let f = 0; f < nCols; f++) {
+      const v = values[o + f];
+      if (v !== v) hasMissing[f] = 1;
+      else if (take) sampleCols[f * sampleSize + sampleLen[f]++] = v;
     }
+    if (take) k++;
   }
   const mappers: BinMapper[] = [];
-  const buf = new Float64Array(sampleSize);
   for (let f = 0; f < nCols; f++) {
     if (options.categoricalFeatures.has(f)) {
       mappers.push(buildCategoricalMapper(x, f, options.maxCategories));
       continue;
     }
-    let m = 0;
-    for (let i = 0; i < sampleSize; i++) {
-      const v = values[sampleRows[i] * nCols + f];
-      if (v === v) buf[m++] = v;
-    }
-    const sorted = buf.slice(0, m).sort();
+    const sorted = sampleCols.subarray(f * sampleSize, f * sampleSize + sampleLen[f]);
+    sortFloat64(sorted, 0, sorted.length);
     const upperBounds = findNumericBounds(sorted, options.maxBin, options.minDataInBin);
-    let hasMissing = false;
-    for (let r = 0; r < nRows; r++) {
-      const v = values[r * nCols + f];
-      if (v !== v) {
-        hasMissing = true;
-        break;
-      }
-    }
     const numValueBins = upperBounds.length;
+    const missing = hasMissing[f] === 1;
     mappers.push({
       categorical: false,
       numValueBins,
       upperBounds,
       categories: new Int32Array(0),
-      missingBin: hasMissing ? numValueBins : -1,
-      totalBins: numValueBins + (hasMissing ? 1 : 0),
+      missingBin: missing ? numValueBins : -1,
+      totalBins: numValueBins + (missing ? 1 : 0),
     });
   }
   return mappers;
@@ -182,32 +178,46 @@ export function binValue(mapper: BinMapper, v: number, catIndex?: Map<number, nu
 export function binMatrix(x: FeatureMatrix, mappers: readonly BinMapper[]): Uint8Array {
   const { nRows, nCols, values } = x;
   const out = new Uint8Array(nRows * nCols);
+  // Numeric bounds padded to 256 with +Infinity: a fixed 8-step binary search, no length checks.
+  const padded = new Float64Array(256 * nCols);
+  const missBin = new Int32Array(nCols);
+  const numeric: number[] = [];
   for (let f = 0; f < nCols; f++) {
-    const mapper = mappers[f];
-    const base = f * nRows;
-    if (mapper.categorical) {
+    const m = mappers[f];
+    if (m.categorical) {
       const index = new Map<number, number>();
-      mapper.categories.forEach((c, b) => index.set(c, b));
-      for (let r = 0; r < nRows; r++) out[base + r] = binValue(mapper, values[r * nCols + f], index);
+      m.categories.forEach((c, b) => index.set(c, b));
+      const base = f * nRows;
+      for (let r = 0; r < nRows; r++) out[base + r] = binValue(m, values[r * nCols + f], index);
       continue;
     }
-    const ub = mapper.upperBounds;
-    const last = ub.length - 1;
-    const miss = mapper.missingBin >= 0 ? mapper.missingBin : last;
-    for (let r = 0; r < nRows; r++) {
-      const v = values[r * nCols + f];
-      if (v !== v) {
-        out[base + r] = miss;
-        continue;
+    numeric.push(f);
+    padded.fill(Infinity, 256 * f, 256 * (f + 1));
+    padded.set(m.upperBounds, 256 * f);
+    missBin[f] = m.missingBin >= 0 ? m.missingBin : m.numValueBins - 1;
+  }
+  const nums = Int32Array.from(numeric);
+  for (let r = 0; r < nRows; r++) {
+    const o = r * nCols;
+    for (let i = 0; i < nums.length; i++) {
+      const f = nums[i];
+      const v = values[o + f];
+      let code: number;
+      if (v !== v) code = missBin[f];
+      else {
+        const u = 256 * f;
+        let b = 0;
+        if (v > padded[u + b + 127]) b += 128;
+        if (v > padded[u + b + 63]) b += 64;
+        if (v > padded[u + b + 31]) b += 32;
+        if (v > padded[u + b + 15]) b += 16;
+        if (v > padded[u + b + 7]) b += 8;
+        if (v > padded[u + b + 3]) b += 4;
+        if (v > padded[u + b + 1]) b += 2;
+        if (v > padded[u + b]) b += 1;
+        code = b;
       }
-      let lo = 0;
-      let hi = last;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (v <= ub[mid]) hi = mid;
-        else lo = mid + 1;
-      }
-      out[base + r] = lo;
+      out[f * nRows + r] = code;
     }
   }
   return out;

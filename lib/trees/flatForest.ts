@@ -23,6 +23,16 @@ export class FlatForest {
   private readonly catBits: Uint32Array;
   private readonly leafValue: Float64Array;
   private readonly hasCategorical: boolean;
+  // Lock-step layout (numeric trees only): leaves are nodes whose two children are themselves, so
+  // every row takes exactly `depth` branch-free steps and several rows advance together.
+  private readonly lsRoot: Int32Array;
+  private readonly lsDepth: Int32Array;
+  private readonly lsChild: Int32Array;
+  private readonly lsFeature: Int32Array;
+  private readonly lsThreshold: Float64Array;
+  private readonly lsNanRight: Int32Array;
+  private readonly lsValue: Float64Array;
+  private leafStart = 0;
 
   constructor(trees: readonly Tree[]) {
     this.numTrees = trees.length;
@@ -76,6 +86,45 @@ export class FlatForest {
       leafBase += t.leafCover.length;
     });
     this.hasCategorical = anyCat;
+    const totalNodes = nodes + leaves;
+    this.lsRoot = new Int32Array(trees.length);
+    this.lsDepth = new Int32Array(trees.length);
+    this.lsChild = new Int32Array(anyCat ? 0 : 2 * totalNodes);
+    this.lsFeature = new Int32Array(anyCat ? 0 : totalNodes);
+    this.lsThreshold = new Float64Array(anyCat ? 0 : totalNodes);
+    this.lsNanRight = new Int32Array(anyCat ? 0 : totalNodes);
+    this.lsValue = new Float64Array(anyCat ? 0 : totalNodes * this.outputDim);
+    if (!anyCat) {
+      // Internal nodes of all trees first, then all leaves: "node >= leafStart" means a leaf.
+      this.leafStart = nodes;
+      let nodeBase2 = 0;
+      let leafBase2 = nodes;
+      trees.forEach((t, ti) => {
+        const m = t.feature.length;
+        const L = t.leafCover.length;
+        const id = (c: number) => (c >= 0 ? nodeBase2 + c : leafBase2 + ~c);
+        this.lsRoot[ti] = m === 0 ? leafBase2 : nodeBase2;
+        let depth = 0;
+        for (let l = 0; l < L; l++) depth = Math.max(depth, t.leafDepth[l]);
+        this.lsDepth[ti] = m === 0 ? 0 : depth;
+        for (let i = 0; i < m; i++) {
+          const g = nodeBase2 + i;
+          this.lsChild[2 * g] = id(t.left[i]);
+          this.lsChild[2 * g + 1] = id(t.right[i]);
+          this.lsFeature[g] = t.feature[i];
+          this.lsThreshold[g] = t.threshold[i];
+          this.lsNanRight[g] = t.kind[i] === NodeKind.NumericMissingLeft ? 0 : 1;
+        }
+        for (let l = 0; l < L; l++) {
+          const g = leafBase2 + l;
+          this.lsChild[2 * g] = g;
+          this.lsChild[2 * g + 1] = g;
+          for (let k = 0; k < this.outputDim; k++) this.lsValue[g * this.outputDim + k] = t.leafValue[l * this.outputDim + k];
+        }
+        nodeBase2 += m;
+        leafBase2 += L;
+      });
+    }
   }
 
   /**
@@ -84,6 +133,10 @@ export class FlatForest {
    * `outputDim` columns. `out` is row-major with `numOutputs` columns.
    */
   addPredictions(x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale = 1): void {
+    if (!this.hasCategorical && this.outputDim === 1) {
+      this.addPredictionsLockstep(x, out, numOutputs, treeBegin, treeEnd, scale);
+      return;
+    }
     const { nRows, nCols, values } = x;
     const feature = this.feature;
     const threshold = this.threshold;
@@ -113,6 +166,104 @@ export class FlatForest {
           const leaf = ~node;
           if (dim === 1) out[r * numOutputs + col] += scale * leafValue[leaf];
           else for (let k = 0; k < dim; k++) out[r * numOutputs + k] += scale * leafValue[leaf * dim + k];
+        }
+      }
+    }
+  }
+
+  private addPredictionsLockstep(x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale: number): void {
+    const { nRows, nCols: p, values } = x;
+    const child = this.lsChild;
+    const feat = this.lsFeature;
+    const thr = this.lsThreshold;
+    const nanR = this.lsNanRight;
+    const val = this.lsValue;
+    const LS = this.leafStart;
+    for (let b0 = 0; b0 < nRows; b0 += BLOCK_ROWS) {
+      const b1 = Math.min(nRows, b0 + BLOCK_ROWS);
+      // Blocks without NaN (the usual case) skip the missing-value arithmetic.
+      let anyNaN = false;
+      for (let i = b0 * p, e = b1 * p; i < e; i++) {
+        const v = values[i];
+        if (v !== v) {
+          anyNaN = true;
+          break;
+        }
+      }
+      for (let t = treeBegin; t < treeEnd; t++) {
+        const root = this.lsRoot[t];
+        const depth = this.lsDepth[t];
+        const col = t % numOutputs;
+        let r = b0;
+        for (; r + 7 < b1; r += 8) {
+          const o0 = r * p;
+          const o1 = o0 + p;
+          const o2 = o1 + p;
+          const o3 = o2 + p;
+          const o4 = o3 + p;
+          const o5 = o4 + p;
+          const o6 = o5 + p;
+          const o7 = o6 + p;
+          let n0 = root;
+          let n1 = root;
+          let n2 = root;
+          let n3 = root;
+          let n4 = root;
+          let n5 = root;
+          let n6 = root;
+          let n7 = root;
+          // 8 independent rows advance together; a finished row loops on its leaf until all are done.
+          if (anyNaN) {
+            for (let s = 0; s < depth; s++) {
+              // Child = 2 * node + (goes right); NaN fails v > thr and goes right only where nanR = 1.
+              const v0 = values[o0 + feat[n0]];
+              const v1 = values[o1 + feat[n1]];
+              const v2 = values[o2 + feat[n2]];
+              const v3 = values[o3 + feat[n3]];
+              const v4 = values[o4 + feat[n4]];
+              const v5 = values[o5 + feat[n5]];
+              const v6 = values[o6 + feat[n6]];
+              const v7 = values[o7 + feat[n7]];
+              n0 = child[2 * n0 + (+(v0 > thr[n0]) | (nanR[n0] & +(v0 !== v0)))];
+              n1 = child[2 * n1 + (+(v1 > thr[n1]) | (nanR[n1] & +(v1 !== v1)))];
+              n2 = child[2 * n2 + (+(v2 > thr[n2]) | (nanR[n2] & +(v2 !== v2)))];
+              n3 = child[2 * n3 + (+(v3 > thr[n3]) | (nanR[n3] & +(v3 !== v3)))];
+              n4 = child[2 * n4 + (+(v4 > thr[n4]) | (nanR[n4] & +(v4 !== v4)))];
+              n5 = child[2 * n5 + (+(v5 > thr[n5]) | (nanR[n5] & +(v5 !== v5)))];
+              n6 = child[2 * n6 + (+(v6 > thr[n6]) | (nanR[n6] & +(v6 !== v6)))];
+              n7 = child[2 * n7 + (+(v7 > thr[n7]) | (nanR[n7] & +(v7 !== v7)))];
+              if (n0 >= LS && n1 >= LS && n2 >= LS && n3 >= LS && n4 >= LS && n5 >= LS && n6 >= LS && n7 >= LS) break;
+            }
+          } else {
+            for (let s = 0; s < depth; s++) {
+              n0 = child[2 * n0 + +(values[o0 + feat[n0]] > thr[n0])];
+              n1 = child[2 * n1 + +(values[o1 + feat[n1]] > thr[n1])];
+              n2 = child[2 * n2 + +(values[o2 + feat[n2]] > thr[n2])];
+              n3 = child[2 * n3 + +(values[o3 + feat[n3]] > thr[n3])];
+              n4 = child[2 * n4 + +(values[o4 + feat[n4]] > thr[n4])];
+              n5 = child[2 * n5 + +(values[o5 + feat[n5]] > thr[n5])];
+              n6 = child[2 * n6 + +(values[o6 + feat[n6]] > thr[n6])];
+              n7 = child[2 * n7 + +(values[o7 + feat[n7]] > thr[n7])];
+              if (n0 >= LS && n1 >= LS && n2 >= LS && n3 >= LS && n4 >= LS && n5 >= LS && n6 >= LS && n7 >= LS) break;
+            }
+          }
+          out[r * numOutputs + col] += scale * val[n0];
+          out[(r + 1) * numOutputs + col] += scale * val[n1];
+          out[(r + 2) * numOutputs + col] += scale * val[n2];
+          out[(r + 3) * numOutputs + col] += scale * val[n3];
+          out[(r + 4) * numOutputs + col] += scale * val[n4];
+          out[(r + 5) * numOutputs + col] += scale * val[n5];
+          out[(r + 6) * numOutputs + col] += scale * val[n6];
+          out[(r + 7) * numOutputs + col] += scale * val[n7];
+        }
+        for (; r < b1; r++) {
+          const o = r * p;
+          let n = root;
+          while (n < LS) {
+            const v = values[o + feat[n]];
+            n = child[2 * n + (+(v > thr[n]) | (nanR[n] & +(v !== v)))];
+          }
+          out[r * numOutputs + col] += scale * val[n];
         }
       }
     }

@@ -5,7 +5,7 @@
  * histogram is built and the larger one's is the parent's minus it.
  */
 import type { BinMapper } from "./binning.js";
-import { gatherGradients, histogramFeature, histogramFeatureAll, subtractHistogram } from "./histogram.js";
+import { buildHistograms, gatherGradients, subtractHistogram } from "./histogram.js";
 import {
   findBestCategorical,
   findBestNumeric,
@@ -15,7 +15,7 @@ import {
 } from "./splitFinder.js";
 import { NodeKind, TreeBuilder, type Tree } from "./tree.js";
 
-// A local copy of splitFinder's HIST_STRIDE: module-bound constants can cost a getter call per use under some loaders.
+// A local copy of splitFinder's HIST_STRIDE (see histogram.ts).
 const HIST_STRIDE = 3;
 
 /** Limits of the tree shape on top of the split constraints. */
@@ -42,8 +42,7 @@ export class HistTreeLearner {
   private readonly totalBins: number;
   private readonly rows: Uint32Array;
   private readonly tmp: Uint32Array;
-  private readonly og: Float64Array;
-  private readonly oh: Float64Array;
+  private readonly gh: Float64Array;
   private readonly pool: Float64Array[];
   private readonly leafBegin: Int32Array;
   private readonly leafCount: Int32Array;
@@ -65,8 +64,7 @@ export class HistTreeLearner {
     this.totalBins = this.binOffset[mappers.length];
     this.rows = new Uint32Array(nRows);
     this.tmp = new Uint32Array(nRows);
-    this.og = new Float64Array(nRows);
-    this.oh = new Float64Array(nRows);
+    this.gh = new Float64Array(2 * nRows);
     const L = params.numLeaves;
     // One histogram per live leaf plus a spare for the smaller child being built.
     this.pool = Array.from({ length: L + 1 }, () => new Float64Array(this.totalBins * HIST_STRIDE));
@@ -108,10 +106,13 @@ export class HistTreeLearner {
     const rootHist = this.pool[0];
     this.clearHist(rootHist, features);
     if (bag === null) {
-      for (let i = 0; i < features.length; i++) {
-        const f = features[i];
-        histogramFeatureAll(this.bins.subarray(f * this.n, (f + 1) * this.n), count, grad, hess, rootHist, this.binOffset[f]);
+      // The root without bagging reads every row in order: no index indirection.
+      const gh = this.gh;
+      for (let r = 0; r < count; r++) {
+        gh[2 * r] = grad[r];
+        gh[2 * r + 1] = hess[r];
       }
+      buildHistograms(this.bins, this.n, features, this.binOffset, null, 0, count, gh, rootHist);
     } else {
       this.buildHist(grad, hess, 0, count, features, rootHist);
     }
@@ -197,12 +198,8 @@ export class HistTreeLearner {
   }
 
   private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, features: Int32Array, hist: Float64Array): void {
-    gatherGradients(grad, hess, this.rows, begin, count, this.og, this.oh);
-    const n = this.n;
-    for (let i = 0; i < features.length; i++) {
-      const f = features[i];
-      histogramFeature(this.bins.subarray(f * n, (f + 1) * n), this.rows, begin, count, this.og, this.oh, hist, this.binOffset[f]);
-    }
+    gatherGradients(grad, hess, this.rows, begin, count, this.gh);
+    buildHistograms(this.bins, this.n, features, this.binOffset, this.rows, begin, count, this.gh, hist);
   }
 
   private findBest(leaf: number, depth: number, features: Int32Array, builder: TreeBuilder): void {

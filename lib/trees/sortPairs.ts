@@ -1,4 +1,4 @@
-/** In-place sort of (key, index) pairs by key: an introsort-free quicksort with insertion sort for small runs, allocation-free. */
+/** Allocation-free in-place sorts of float keys (optionally with an index array alongside): quicksort with median-of-three pivots and insertion sort for small runs. */
 
 /** Sort keys[lo, hi) ascending, permuting idx alongside. */
 export function sortPairs(keys: Float64Array, idx: Uint32Array, lo: number, hi: number): void {
@@ -45,5 +45,45 @@ export function sortPairs(keys: Float64Array, idx: Uint32Array, lo: number, hi: 
     }
     keys[j + 1] = k;
     idx[j + 1] = v;
+  }
+}
+
+/** Sort keys[lo, hi) ascending in place (no NaN allowed): a quicksort several times faster than TypedArray#sort in V8. */
+export function sortFloat64(keys: Float64Array, lo: number, hi: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    const a = keys[lo];
+    const b = keys[mid];
+    const c = keys[hi - 1];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      while (keys[i] < pivot) i++;
+      while (keys[j] > pivot) j--;
+      if (i <= j) {
+        const t = keys[i];
+        keys[i] = keys[j];
+        keys[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (j + 1 - lo < hi - i) {
+      sortFloat64(keys, lo, j + 1);
+      lo = i;
+    } else {
+      sortFloat64(keys, i, hi);
+      hi = j + 1;
+    }
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= lo && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
   }
 }
