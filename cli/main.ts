@@ -4,6 +4,7 @@
  * 2 usage or config error. Errors print one clear line; --verbose adds the stack.
  */
 import { Command, CommanderError } from "commander";
+import { z } from "zod";
 import { ConfigError, TrackingError, UsageError, WorkbenchError, describeError } from "../lib/errors.js";
 import { loadConfig, listVariants } from "../lib/config/load.js";
 import { runExperiment } from "../lib/experiment/runner.js";
@@ -212,8 +213,13 @@ function buildProgram(): Command {
     .argument("[overrides...]")
     .option("-c, --config <variant>", "config variant layered on base.yaml")
     .option("--config-dir <dir>", "folder holding configs/<experiment>/", defaultConfigDir())
-    .action((name: string, overrides: string[], opts: { config?: string; configDir: string }) => {
+    .option("--json-schema", "print the config's JSON Schema (for editors) instead")
+    .action((name: string, overrides: string[], opts: { config?: string; configDir: string; jsonSchema?: boolean }) => {
       const definition = experimentNamed(name);
+      if (opts.jsonSchema) {
+        out(JSON.stringify(z.toJSONSchema(definition.schema, { io: "input" }), null, 2));
+        return;
+      }
       const resolved = loadConfig(definition.schema, { experiment: name, configDir: opts.configDir, variant: opts.config, overrides });
       out(`# ${name}: ${resolved.sources.join(" + ")}`);
       out(`# config hash ${resolved.hash}`);

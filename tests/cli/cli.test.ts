@@ -116,6 +116,8 @@ describe("bin/workbench.js", () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain("days: 7");
     expect(ok.stdout).toMatch(/config hash [0-9a-f]{64}/);
+    const schema = spawnSync(process.execPath, [bin, "config", "rate-estimate", "--json-schema"], { encoding: "utf8" });
+    expect(JSON.parse(schema.stdout).properties.days).toMatchObject({ type: "integer", minimum: 1, default: 180 });
     const bad = spawnSync(process.execPath, [bin, "--tracking-uri", uri, "run", "rate-estimate", "confidence=2"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^error: override 'confidence=2': key 'confidence'/);
