@@ -1,0 +1,452 @@
+/**
+ * Idempotent, validated, all-or-nothing loading of raw generator files into staging tables.
+ *
+ * Per file: the sha256 of its bytes is looked up in the ledger (a file seen before, under any name, is
+ * skipped unread); rows stream through the table's expectation suite (lib/validate), bad rows go to
+ * the quarantine table with their reasons, good rows go to a load table; rows whose natural key is
+ * already staged (the same rows under another name or format) are quarantined as duplicates; the rest
+ * are staged. The whole file is one transaction, and the ledger's CHECK makes the counts reconcile
+ * (rows in = staged + quarantined) before it can commit, so a failure anywhere leaves nothing behind.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, statSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { DuckDBDataChunk, DuckDBDoubleType, DuckDBVarCharType, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
+import { DataError, WorkbenchError } from "../errors.js";
+import type { TableSchema } from "../simulate/table.js";
+import { readCsvChunks } from "../validate/read-csv.js";
+import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
+import { type Warehouse, ident, literal } from "./db.js";
+import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
+
+/** Options of a file load. */
+export interface IngestOptions {
+  /** The raw table (suite name such as "fleet-trips"); default: judged from the file name. */
+  table?: string;
+  /** Rows per validation/append chunk (default 65536). */
+  chunkRows?: number;
+  /** Called after each chunk is staged in the load table; a throw aborts (and rolls back) the file. */
+  onProgress?: (info: { path: string; rows: number; bytes: number }) => void;
+}
+
+/** What loading one file did. */
+export interface IngestFileResult {
+  path: string;
+  sha256: string;
+  staging: string;
+  format: "csv" | "parquet" | "jsonl";
+  bytes: number;
+  /** "loaded", or "skipped" when a file with the same checksum was loaded before. */
+  status: "loaded" | "skipped";
+  /** For skipped files: the path the checksum was first loaded from. */
+  skippedBecause?: string;
+  rowsIn: number;
+  rowsStaged: number;
+  /** Rows quarantined, duplicates included. */
+  rowsQuarantined: number;
+  /** Rows whose natural key was already staged (quarantined). */
+  rowsDuplicate: number;
+  /** Columns in the file the table does not define (ignored). */
+  extraColumns: string[];
+  /** The validation report of the rows read (null for skipped files). */
+  report: ValidationReport | null;
+  durationMs: number;
+}
+
+const LOAD_TABLE = "_wh_load";
+const QUARANTINE_LOAD = "_wh_quarantine_load";
+const VECTOR = 2048;
+
+function sqlType(c: TableSchema["columns"][number]): string {
+  switch (c.type) {
+    case "int32":
+      return "INTEGER";
+    case "float64":
+      return "DOUBLE";
+    case "bool":
+      return "BOOLEAN";
+    case "timestamp":
+      return "TIMESTAMP";
+    default:
+      return "VARCHAR";
+  }
+}
+
+/** The staging table DDL of a raw table: its columns plus the checksum of the file each row came from. */
+export function stagingDdl(t: RawTable): string {
+  const cols = t.schema.columns.map((c) => `${ident(c.name)} ${sqlType(c)}${c.nullable ? "" : " NOT NULL"}`);
+  return `CREATE TABLE IF NOT EXISTS ${ident(t.staging)} (${cols.join(", ")}, _sha256 VARCHAR NOT NULL)`;
+}
+
+/** Create the staging table of a raw table if it does not exist. */
+export async function ensureStaging(wh: Warehouse, t: RawTable): Promise<void> {
+  await wh.exec(stagingDdl(t));
+}
+
+/** The sha256 (hex) and size of a file, streamed. */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } catch (cause) {
+    throw new DataError(`${path}: cannot read (${(cause as Error).message})`, { cause });
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+function formatOf(path: string): "csv" | "parquet" | "jsonl" {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".csv")) return "csv";
+  if (lower.endsWith(".parquet")) return "parquet";
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl";
+  throw new DataError(`${path}: cannot tell the format; use .csv, .parquet or .jsonl`);
+}
+
+/** Load-table columns: numbers (ints, bools as 0/1, timestamps as epoch ms) as DOUBLE, categories as text. */
+function loadColumns(t: RawTable): { name: string; text: boolean }[] {
+  return t.schema.columns.map((c) => ({ name: c.name, text: c.type === "category" }));
+}
+
+/** Appends validated chunks (typed arrays and text arrays) to the load table. */
+class LoadAppender {
+  private readonly batch: DuckDBDataChunk;
+
+  constructor(
+    private readonly appender: DuckDBAppender,
+    private readonly cols: { name: string; text: boolean }[],
+  ) {
+    const types: DuckDBType[] = cols.map((c) => (c.text ? DuckDBVarCharType.instance : DuckDBDoubleType.instance));
+    types.push(DuckDBDoubleType.instance, DuckDBDoubleType.instance);
+    this.batch = DuckDBDataChunk.create(types, VECTOR);
+  }
+
+  append(chunk: ValueChunk, rows: ArrayLike<number>): void {
+    const n = chunk.length;
+    const arrays = this.cols.map((c) => chunk.columns[c.name]);
+    const lines = chunk.lines;
+    for (let start = 0; start < n; start += VECTOR) {
+      const m = Math.min(VECTOR, n - start);
+      this.batch.rowCount = m;
+      for (let c = 0; c < arrays.length; c++) {
+        const vector = this.batch.getColumnVector(c);
+        const src = arrays[c];
+        if (this.cols[c].text) {
+          for (let i = 0; i < m; i++) {
+            const v = src[start + i];
+            vector.setItem(i, v === null || v === undefined ? null : String(v));
+          }
+        } else {
+          for (let i = 0; i < m; i++) {
+            const v = src[start + i] as number;
+            vector.setItem(i, v === v ? v : null);
+          }
+        }
+        vector.flush();
+      }
+      const rowVec = this.batch.getColumnVector(arrays.length);
+      const lineVec = this.batch.getColumnVector(arrays.length + 1);
+      for (let i = 0; i < m; i++) {
+        rowVec.setItem(i, rows[start + i]);
+        lineVec.setItem(i, lines ? lines[start + i] : null);
+      }
+      rowVec.flush();
+      lineVec.flush();
+      this.appender.appendDataChunk(this.batch);
+    }
+  }
+
+  close(): void {
+    this.appender.flushSync();
+    this.appender.closeSync();
+  }
+}
+
+/** Quarantine records go through a small text table, then into wh_quarantine by SQL. */
+class QuarantineAppender {
+  private readonly batch: DuckDBDataChunk;
+  count = 0;
+
+  constructor(private readonly appender: DuckDBAppender) {
+    this.batch = DuckDBDataChunk.create([DuckDBDoubleType.instance, DuckDBDoubleType.instance, DuckDBVarCharType.instance, DuckDBVarCharType.instance], VECTOR);
+  }
+
+  append(records: readonly QuarantineRecord[], timestampColumns: ReadonlySet<string>): void {
+    for (let start = 0; start < records.length; start += VECTOR) {
+      const m = Math.min(VECTOR, records.length - start);
+      this.batch.rowCount = m;
+      const [row, line, reasons, raw] = [0, 1, 2, 3].map((c) => this.batch.getColumnVector(c));
+      for (let i = 0; i < m; i++) {
+        const r = records[start + i];
+        row.setItem(i, r.row);
+        line.setItem(i, r.line ?? null);
+        reasons.setItem(i, JSON.stringify(r.reasons));
+        const values: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(r.values)) {
+          values[k] = timestampColumns.has(k) && typeof v === "number" && Number.isFinite(v) ? new Date(v).toISOString() : typeof v === "number" && !Number.isFinite(v) ? null : v;
+        }
+        raw.setItem(i, JSON.stringify(values));
+      }
+      for (const v of [row, line, reasons, raw]) v.flush();
+      this.appender.appendDataChunk(this.batch);
+    }
+    this.count += records.length;
+  }
+
+  close(): void {
+    this.appender.flushSync();
+    this.appender.closeSync();
+  }
+}
+
+/** Typed chunks of a Parquet or JSON-lines file, read by DuckDB into a scratch table and sliced. */
+async function* duckChunks(wh: Warehouse, t: RawTable, path: string, format: "parquet" | "jsonl", chunkRows: number): AsyncGenerator<ValueChunk & { extra: string[] }> {
+  const cols = t.schema.columns;
+  let source: string;
+  if (format === "parquet") source = `read_parquet(${literal(path)})`;
+  else {
+    const spec = cols.map((c) => `${literal(c.name)}: ${literal(sqlType(c))}`).join(", ");
+    source = `read_json(${literal(path)}, format = 'newline_delimited', columns = {${spec}})`;
+  }
+  try {
+    await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_raw AS SELECT * FROM ${source}`);
+  } catch (cause) {
+    throw new DataError(`${path}: cannot read as ${format}: ${(cause as Error).message.split("\n")[0]}`, { cause });
+  }
+  const described = await wh.rows(`SELECT column_name, column_type FROM (DESCRIBE _wh_raw)`);
+  const types = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+  const missing = cols.filter((c) => !types.has(c.name)).map((c) => c.name);
+  if (missing.length > 0) throw new DataError(`${path}: lacks column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")}`);
+  const numericType = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$/;
+  const select = cols.map((c) => {
+    const t0 = types.get(c.name)!;
+    const id = ident(c.name);
+    if (c.type === "category") return `CAST(${id} AS VARCHAR) AS ${id}`;
+    if (c.type === "timestamp") {
+      if (!/^TIMESTAMP/.test(t0)) throw new DataError(`${path}: column "${c.name}" has type ${t0}, expected a timestamp`);
+      return `CAST(epoch_ms(CAST(${id} AS TIMESTAMP)) AS DOUBLE) AS ${id}`;
+    }
+    if (!numericType.test(t0)) throw new DataError(`${path}: column "${c.name}" has type ${t0}, expected ${c.type === "bool" ? "a boolean" : "a number"}`);
+    return `CAST(${id} AS DOUBLE) AS ${id}`;
+  });
+  const extra = [...types.keys()].filter((k) => !cols.some((c) => c.name === k));
+  const total = (await wh.scalar(`SELECT count(*)::DOUBLE FROM _wh_raw`)) ?? 0;
+  await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_raw_n AS SELECT row_number() OVER () - 1 AS _row, ${select.join(", ")} FROM _wh_raw`);
+  await wh.exec(`DROP TABLE _wh_raw`);
+  for (let off = 0; off < total; off += chunkRows) {
+    const reader = await wh.connection.runAndReadAll(`SELECT * EXCLUDE (_row) FROM _wh_raw_n WHERE _row >= ${off} AND _row < ${off + chunkRows} ORDER BY _row`);
+    const n = reader.currentRowCount;
+    const js = reader.getColumnsJS();
+    const columns: Record<string, Float64Array | (string | null)[]> = {};
+    cols.forEach((c, k) => {
+      const src = js[k];
+      if (c.type === "category") columns[c.name] = src.map((v) => (v === null ? null : String(v)));
+      else {
+        const arr = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = src[i];
+          arr[i] = v === null || v === undefined ? NaN : Number(v);
+        }
+        columns[c.name] = arr;
+      }
+    });
+    const lines = new Float64Array(n);
+    for (let i = 0; i < n; i++) lines[i] = off + i + 1;
+    yield { length: n, columns, lines, extra };
+  }
+  await wh.exec(`DROP TABLE IF EXISTS _wh_raw_n`);
+}
+
+/** The load-table expression of a staging column (epoch ms to TIMESTAMP, 0/1 to BOOLEAN, ...). */
+function converted(c: TableSchema["columns"][number], alias: string): string {
+  const id = `${alias}.${ident(c.name)}`;
+  switch (c.type) {
+    case "timestamp":
+      return `epoch_ms(CAST(${id} AS BIGINT))`;
+    case "int32":
+      return `CAST(${id} AS INTEGER)`;
+    case "bool":
+      return `CAST(${id} AS BOOLEAN)`;
+    default:
+      return id;
+  }
+}
+
+/** Load one raw file into its staging table (idempotent; one transaction). */
+export async function ingestFile(wh: Warehouse, path: string, options: IngestOptions = {}): Promise<IngestFileResult> {
+  const started = performance.now();
+  const file = resolve(path);
+  const format = formatOf(file);
+  const t = options.table ? rawTableNamed(options.table) : rawTableForPath(file);
+  if (!t) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
+  const { sha256, bytes } = await sha256File(file);
+  await ensureStaging(wh, t);
+  const base = { path: file, sha256, staging: t.staging, format, bytes } as const;
+  const seen = await wh.rows(`SELECT path FROM wh_ingested_files WHERE sha256 = ?`, [sha256]);
+  if (seen.length > 0) {
+    return { ...base, status: "skipped", skippedBecause: String(seen[0].path), rowsIn: 0, rowsStaged: 0, rowsQuarantined: 0, rowsDuplicate: 0, extraColumns: [], report: null, durationMs: performance.now() - started };
+  }
+  const chunkRows = options.chunkRows ?? 65_536;
+  const cols = loadColumns(t);
+  const timestampColumns = new Set(t.schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name));
+  try {
+    return await wh.transaction(async () => {
+      await wh.exec(`CREATE OR REPLACE TEMP TABLE ${LOAD_TABLE} (${cols.map((c) => `${ident(c.name)} ${c.text ? "VARCHAR" : "DOUBLE"}`).join(", ")}, _row DOUBLE, _line DOUBLE)`);
+      await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
+      const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
+      const extra = new Set<string>();
+      let read = 0;
+      // Parquet/JSON-lines slices are read with queries on the connection, which would invalidate an
+      // open appender: those load through appenders opened per chunk.
+      const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols);
+      const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
+      let quarantinedByValidation = 0;
+      let rowsSeen = 0;
+      const handle = async (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], load: LoadAppender, q: QuarantineAppender): Promise<void> => {
+        if (unparseable.length > 0) {
+          validator.addUnparseable(unparseable);
+          q.append(unparseable, timestampColumns);
+        }
+        // The validator numbers rows in the order it sees them; good rows keep those numbers.
+        const rowBase = rowsSeen + unparseable.length;
+        const { good, quarantined } = validator.validate(chunk);
+        q.append(quarantined, timestampColumns);
+        quarantinedByValidation += unparseable.length + quarantined.length;
+        const bad = new Uint8Array(chunk.length);
+        for (const r of quarantined) bad[r.row - rowBase] = 1;
+        const rows = new Float64Array(good.length);
+        for (let i = 0, k = 0; i < chunk.length; i++) if (bad[i] === 0) rows[k++] = rowBase + i;
+        load.append(good, rows);
+        rowsSeen = rowBase + chunk.length;
+        options.onProgress?.({ path: file, rows: rowsSeen, bytes });
+      };
+      if (format === "csv") {
+        const load = await openLoad();
+        const q = await openQuarantine();
+        try {
+          for await (const block of readCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
+            for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
+            await handle(block.chunk, block.quarantined, load, q);
+          }
+        } finally {
+          load.close();
+          q.close();
+        }
+      } else {
+        for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
+          for (const e of chunk.extra) extra.add(e);
+          const load = await openLoad();
+          const q = await openQuarantine();
+          try {
+            await handle(chunk, [], load, q);
+          } finally {
+            load.close();
+            q.close();
+          }
+        }
+      }
+      const report = validator.report();
+      const stg = ident(t.staging);
+      const sha = literal(sha256);
+      const table = literal(t.staging);
+      await wh.exec(
+        `INSERT INTO wh_quarantine SELECT ${sha}, ${table}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+      );
+      const staged0 = await wh.count(t.staging);
+      let duplicates = 0;
+      if (staged0 > 0 && t.key.length > 0) {
+        const keyText = t.key.map((k) => `'${k}=' || CAST(${converted(t.schema.columns.find((c) => c.name === k)!, "l")} AS VARCHAR)`).join(" || ', ' || ");
+        const dupReason = `'natural key (' || ${keyText} || ') is already staged'`;
+        const rawJson = `to_json(struct_pack(${t.schema.columns.map((c) => `${ident(c.name)} := ${converted(c, "l")}`).join(", ")}))`;
+        // The key is compared in staging types, so a row read from Parquet matches its CSV twin.
+        const keyCols = t.key.map((k) => t.schema.columns.find((c) => c.name === k)!);
+        const keyed = `SELECT l.*, ${keyCols.map((c) => `${converted(c, "l")} AS ${ident("_k_" + c.name)}`).join(", ")} FROM ${LOAD_TABLE} l`;
+        const existsK = `EXISTS (SELECT 1 FROM ${stg} s WHERE ${keyCols.map((c) => `s.${ident(c.name)} = k.${ident("_k_" + c.name)}`).join(" AND ")})`;
+        await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_keyed AS SELECT k.*, ${existsK} AS _dup FROM (${keyed}) k`);
+        duplicates = (await wh.scalar(`SELECT count(*)::DOUBLE FROM _wh_keyed WHERE _dup`)) ?? 0;
+        if (duplicates > 0) {
+          await wh.exec(
+            `INSERT INTO wh_quarantine SELECT ${sha}, ${table}, CAST(l._row AS BIGINT), CAST(l._line AS BIGINT), [${dupReason}], ${rawJson} FROM _wh_keyed l WHERE l._dup`,
+          );
+        }
+        await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => converted(c, "l")).join(", ")}, ${sha} FROM _wh_keyed l WHERE NOT l._dup ORDER BY l._row`);
+        await wh.exec(`DROP TABLE _wh_keyed`);
+      } else {
+        await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => converted(c, "l")).join(", ")}, ${sha} FROM ${LOAD_TABLE} l ORDER BY l._row`);
+      }
+      const staged = (await wh.count(t.staging)) - staged0;
+      const quarantined = quarantinedByValidation + duplicates;
+      if (staged + quarantined !== report.rowsIn) {
+        throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
+      }
+      await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
+        sha256,
+        file,
+        t.staging,
+        format,
+        bytes,
+        report.rowsIn,
+        staged,
+        quarantined,
+        duplicates,
+      ]);
+      await wh.exec(`DROP TABLE ${LOAD_TABLE}; DROP TABLE ${QUARANTINE_LOAD}`);
+      return {
+        ...base,
+        status: "loaded" as const,
+        rowsIn: report.rowsIn,
+        rowsStaged: staged,
+        rowsQuarantined: quarantined,
+        rowsDuplicate: duplicates,
+        extraColumns: [...extra],
+        report,
+        durationMs: performance.now() - started,
+      };
+    });
+  } catch (error) {
+    if (error instanceof WorkbenchError) throw error;
+    throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What loading a folder did. */
+export interface IngestDirectoryResult {
+  files: IngestFileResult[];
+  /** Files that failed (rolled back), with the error. */
+  failed: { path: string; error: Error }[];
+  /** Files in the folder that are not raw tables (ground truth, reports). */
+  ignored: string[];
+}
+
+/** Load every raw-table file of a folder (sorted by name); a failing file is rolled back and reported, the rest go on. */
+export async function ingestDirectory(wh: Warehouse, dir: string, options: Omit<IngestOptions, "table"> & { onFile?: (path: string, index: number, total: number) => void } = {}): Promise<IngestDirectoryResult> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (cause) {
+    throw new DataError(`${dir}: cannot list the folder (${(cause as Error).message})`, { cause });
+  }
+  const files: string[] = [];
+  const ignored: string[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    if (RAW_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e)) && rawTableForPath(path)) files.push(path);
+    else ignored.push(path);
+  }
+  const result: IngestDirectoryResult = { files: [], failed: [], ignored };
+  for (let i = 0; i < files.length; i++) {
+    options.onFile?.(files[i], i, files.length);
+    try {
+      result.files.push(await ingestFile(wh, files[i], options));
+    } catch (error) {
+      if (!(error instanceof WorkbenchError)) throw error;
+      result.failed.push({ path: files[i], error });
+    }
+  }
+  return result;
+}
