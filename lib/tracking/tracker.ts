@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { TrackingError } from "../errors.js";
 import { MLFLOW_TAGS, type Experiment, type Run } from "./entities.js";
 import { FileStore } from "./file-store.js";
+import { RestStore } from "./rest-store.js";
 import { provenanceTags, currentUser } from "./provenance.js";
 import { ActiveRun } from "./run.js";
 import type { SearchRunsOptions, SearchRunsPage, TrackingStore } from "./store.js";
@@ -41,9 +42,7 @@ export function resolveTrackingUri(explicit?: string): string {
 
 /** Open the backend for a tracking URI. */
 export function openStore(uri: string, warn?: (message: string) => void): TrackingStore {
-  if (/^https?:\/\//i.test(uri)) {
-    throw new TrackingError(`tracking URI ${uri}: the REST backend for MLflow tracking servers is not available in this version; use a local folder (e.g. ./mlruns)`);
-  }
+  if (/^https?:\/\//i.test(uri)) return new RestStore(uri, { warn });
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri) && !uri.startsWith("file:")) {
     throw new TrackingError(`tracking URI ${uri}: unsupported scheme; use a folder path or a file: URI`);
   }
