@@ -13,6 +13,8 @@ import { terminalProgress } from "../lib/util/progress.js";
 import { renderTable } from "../lib/util/table.js";
 import { experiments } from "../experiments/index.js";
 import { defaultConfigDir, experimentNamed, findRun, formatDuration, formatTime, out, trackerFrom } from "./common.js";
+import { registerSync } from "./commands/sync.js";
+import { registerDataCommands } from "./commands/data.js";
 
 function buildProgram(): Command {
   const program = new Command();
@@ -227,6 +229,8 @@ function buildProgram(): Command {
     });
 
   // Command groups in their own files register here, one line each.
+  registerSync(program);
+  registerDataCommands(program);
   return program;
 }
 

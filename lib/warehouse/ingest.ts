@@ -204,7 +204,7 @@ class QuarantineAppender {
 }
 
 /** Typed chunks of a Parquet or JSON-lines file, read by DuckDB into a scratch table and sliced. */
-async function* duckChunks(wh: Warehouse, t: RawTable, path: string, format: "parquet" | "jsonl", chunkRows: number): AsyncGenerator<ValueChunk & { extra: string[] }> {
+export async function* duckChunks(wh: Warehouse, t: RawTable, path: string, format: "parquet" | "jsonl", chunkRows: number): AsyncGenerator<ValueChunk & { extra: string[] }> {
   const cols = t.schema.columns;
   let source: string;
   if (format === "parquet") source = `read_parquet(${literal(path)})`;
