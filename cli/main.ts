@@ -14,7 +14,6 @@ import { renderTable } from "../lib/util/table.js";
 import { experiments } from "../experiments/index.js";
 import { defaultConfigDir, experimentNamed, findRun, formatDuration, formatTime, out, trackerFrom } from "./common.js";
 import { registerSync } from "./commands/sync.js";
-import { registerSync } from "./commands/sync.js";
 import { registerDataCommands } from "./commands/data.js";
 
 function buildProgram(): Command {
@@ -230,7 +229,6 @@ function buildProgram(): Command {
     });
 
   // Command groups in their own files register here, one line each.
-  registerSync(program);
   registerSync(program);
   registerDataCommands(program);
   return program;
