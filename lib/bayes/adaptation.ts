@@ -43,7 +43,7 @@ export class DualAveraging {
   }
 }
 
-/** Stan's windowed diagonal-metric adaptation with Welford variance and regularization. */
+/** Stan's windowed metric adaptation (diagonal or dense) with Welford estimates and regularization. */
 export class WindowedVariance {
   private counter = 0;
   private windowSize: number;
@@ -62,6 +62,7 @@ export class WindowedVariance {
     initBuffer: number,
     termBuffer: number,
     baseWindow: number,
+    readonly dense = false,
   ) {
     // Stan: fewer than 20 warmup iterations adapt only the step size.
     this.active = warmup >= 20;
@@ -77,8 +78,11 @@ export class WindowedVariance {
     this.windowSize = this.baseWindow;
     this.nextWindow = this.initBuffer + this.windowSize - 1;
     this.mean = new Float64Array(dim);
-    this.m2 = new Float64Array(dim);
+    this.m2 = new Float64Array(dense ? dim * dim : dim);
+    this.delta = new Float64Array(dim);
   }
+
+  private readonly delta: Float64Array;
 
   private inWindow(): boolean {
     return this.counter >= this.initBuffer && this.counter < this.warmup - this.termBuffer && this.counter !== this.warmup;
@@ -99,24 +103,42 @@ export class WindowedVariance {
     }
   }
 
-  /** Feed the position after a warmup transition; writes a new inverse metric and returns true at a window's end. */
+  /** Feed the position after a warmup transition; writes a new inverse metric (diagonal or row-major dense) and returns true at a window's end. */
   learn(q: Float64Array, invMetric: Float64Array): boolean {
     if (!this.active) return false;
+    const d = this.dim;
     if (this.inWindow()) {
       this.n++;
       const n = this.n;
-      for (let i = 0; i < this.dim; i++) {
-        const d = q[i] - this.mean[i];
-        this.mean[i] += d / n;
-        this.m2[i] += d * (q[i] - this.mean[i]);
+      if (!this.dense) {
+        for (let i = 0; i < d; i++) {
+          const dl = q[i] - this.mean[i];
+          this.mean[i] += dl / n;
+          this.m2[i] += dl * (q[i] - this.mean[i]);
+        }
+      } else {
+        // Welford for covariance: m2 += (q - mean_old)(q - mean_new)^T.
+        const delta = this.delta;
+        for (let i = 0; i < d; i++) {
+          delta[i] = q[i] - this.mean[i];
+          this.mean[i] += delta[i] / n;
+        }
+        for (let i = 0; i < d; i++) {
+          const di = q[i] - this.mean[i];
+          for (let j = 0; j < d; j++) this.m2[i * d + j] += delta[j] * di;
+        }
       }
     }
     if (this.endOfWindow()) {
       this.computeNextWindow();
       const n = this.n;
-      for (let i = 0; i < this.dim; i++) {
-        const v = this.m2[i] / (n - 1);
-        invMetric[i] = (n / (n + 5)) * v + 1e-3 * (5 / (n + 5));
+      const shrink = n / (n + 5);
+      const ridge = 1e-3 * (5 / (n + 5));
+      if (!this.dense) {
+        for (let i = 0; i < d; i++) invMetric[i] = shrink * (this.m2[i] / (n - 1)) + ridge;
+      } else {
+        for (let k = 0; k < d * d; k++) invMetric[k] = shrink * (this.m2[k] / (n - 1));
+        for (let i = 0; i < d; i++) invMetric[i * d + i] += ridge;
       }
       this.n = 0;
       this.mean.fill(0);

@@ -39,8 +39,10 @@ export interface NutsOptions {
   initRadius?: number;
   /** Init attempts before giving up. Default 100. */
   initAttempts?: number;
-  /** Adapt the diagonal metric (false keeps the identity). Default true. */
+  /** Adapt the metric (false keeps the identity). Default true. */
   adaptMetric?: boolean;
+  /** "diag" (Stan's diag_e, the default) or "dense" (Stan's dense_e: a full covariance metric). */
+  metric?: "diag" | "dense";
   /** Keep warmup draws too. Default false. */
   saveWarmup?: boolean;
 }
@@ -78,6 +80,7 @@ export interface ChainResult {
   warmupDraws: Float64Array | null;
   warmupStats: SamplerStats | null;
   stepSize: number;
+  /** Inverse metric: the diagonal (dim), or the dense matrix row-major (dim x dim). */
   invMetric: Float64Array;
   /** The unconstrained starting point. */
   init: Float64Array;
@@ -136,8 +139,12 @@ function logSumExp2(a: number, b: number): number {
 /** A NUTS sampler bound to one model and one random stream; all buffers are allocated once. */
 export class NutsSampler {
   readonly dim: number;
+  /** Diagonal (dim) or dense row-major (dim x dim) inverse metric; call `metricChanged` after writing it. */
   readonly invMetric: Float64Array;
+  readonly dense: boolean;
   stepSize: number;
+  private readonly chol: Float64Array;
+  private readonly tmp: Float64Array;
   private readonly model: LogDensityModel;
   private readonly rng: Rng;
   private readonly maxDepth: number;
@@ -168,14 +175,20 @@ export class NutsSampler {
   /** Statistics of the last transition. */
   readonly last = { treeDepth: 0, nLeapfrog: 0, divergent: false, energy: 0, acceptStat: 0, lp: 0 };
 
-  constructor(model: LogDensityModel, rng: Rng, maxDepth: number, maxDeltaH: number) {
+  constructor(model: LogDensityModel, rng: Rng, maxDepth: number, maxDeltaH: number, dense = false) {
     const dim = model.layout.dim;
     this.dim = dim;
+    this.dense = dense;
     this.model = model;
     this.rng = rng;
     this.maxDepth = maxDepth;
     this.maxDeltaH = maxDeltaH;
-    this.invMetric = new Float64Array(dim).fill(1);
+    this.invMetric = new Float64Array(dense ? dim * dim : dim);
+    if (dense) for (let i = 0; i < dim; i++) this.invMetric[i * dim + i] = 1;
+    else this.invMetric.fill(1);
+    this.chol = new Float64Array(dense ? dim * dim : 0);
+    this.tmp = new Float64Array(dim);
+    this.metricChanged();
     this.stepSize = 1;
     this.z = makePoint(dim);
     this.zFwd = makePoint(dim);
@@ -235,21 +248,75 @@ export class NutsSampler {
     return true;
   }
 
+  /** Refactor the metric after `invMetric` changed (Cholesky factor for the dense metric). */
+  metricChanged(): void {
+    if (!this.dense) return;
+    const n = this.dim;
+    const a = this.invMetric;
+    const L = this.chol;
+    L.fill(0);
+    for (let j = 0; j < n; j++) {
+      let d = a[j * n + j];
+      for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
+      if (!(d > 0)) throw new ConvergenceError(`the adapted dense metric is not positive definite (pivot ${j}: ${d})`);
+      const ljj = Math.sqrt(d);
+      L[j * n + j] = ljj;
+      for (let i = j + 1; i < n; i++) {
+        let s = a[i * n + j];
+        for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+        L[i * n + j] = s / ljj;
+      }
+    }
+  }
+
   private samplePMomentum(z: PhasePoint): void {
     const m = this.invMetric;
-    for (let i = 0; i < this.dim; i++) z.p[i] = this.rng.normal() / Math.sqrt(m[i]);
+    const n = this.dim;
+    if (!this.dense) {
+      for (let i = 0; i < n; i++) z.p[i] = this.rng.normal() / Math.sqrt(m[i]);
+      return;
+    }
+    // p = L^{-T} u with invMetric = L L^T, so that Cov(p) = invMetric^{-1}.
+    const u = this.tmp;
+    for (let i = 0; i < n; i++) u[i] = this.rng.normal();
+    const L = this.chol;
+    for (let i = n - 1; i >= 0; i--) {
+      let s = u[i];
+      for (let k = i + 1; k < n; k++) s -= L[k * n + i] * z.p[k];
+      z.p[i] = s / L[i * n + i];
+    }
   }
 
   private hamiltonian(z: PhasePoint): number {
     const m = this.invMetric;
+    const n = this.dim;
     let k = 0;
-    for (let i = 0; i < this.dim; i++) k += z.p[i] * z.p[i] * m[i];
+    if (!this.dense) {
+      for (let i = 0; i < n; i++) k += z.p[i] * z.p[i] * m[i];
+    } else {
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        const row = i * n;
+        for (let j = 0; j < n; j++) s += m[row + j] * z.p[j];
+        k += z.p[i] * s;
+      }
+    }
     return -z.lp + 0.5 * k;
   }
 
   private pSharp(z: PhasePoint, out: Float64Array): void {
     const m = this.invMetric;
-    for (let i = 0; i < this.dim; i++) out[i] = m[i] * z.p[i];
+    const n = this.dim;
+    if (!this.dense) {
+      for (let i = 0; i < n; i++) out[i] = m[i] * z.p[i];
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) s += m[row + j] * z.p[j];
+      out[i] = s;
+    }
   }
 
   private leapfrog(eps: number): void {
@@ -258,7 +325,13 @@ export class NutsSampler {
     const n = this.dim;
     const half = 0.5 * eps;
     for (let i = 0; i < n; i++) z.p[i] += half * z.g[i];
-    for (let i = 0; i < n; i++) z.q[i] += eps * m[i] * z.p[i];
+    if (!this.dense) {
+      for (let i = 0; i < n; i++) z.q[i] += eps * m[i] * z.p[i];
+    } else {
+      const v = this.tmp;
+      this.pSharp(z, v);
+      for (let i = 0; i < n; i++) z.q[i] += eps * v[i];
+    }
     z.lp = this.model.logDensityGradient(z.q, z.g);
     for (let i = 0; i < n; i++) z.p[i] += half * z.g[i];
   }
@@ -480,6 +553,7 @@ export function nutsDefaults(o: NutsOptions): Required<NutsOptions> {
     initRadius: o.initRadius ?? 2,
     initAttempts: o.initAttempts ?? 100,
     adaptMetric: o.adaptMetric ?? true,
+    metric: o.metric ?? "diag",
     saveWarmup: o.saveWarmup ?? false,
   };
 }
@@ -497,7 +571,7 @@ export function runChain(
   const o = nutsDefaults(options);
   const layout = model.layout;
   const xDim = layout.constrainedDim;
-  const sampler = new NutsSampler(model, rng, o.maxTreeDepth, o.maxDeltaH);
+  const sampler = new NutsSampler(model, rng, o.maxTreeDepth, o.maxDeltaH, o.metric === "dense");
   const q0 = findInit(sampler, rng, o.initRadius, o.initAttempts, init, chain);
   const total = o.warmup + o.draws;
   const every = progressEvery > 0 ? progressEvery : Math.max(1, Math.floor(total / 100));
@@ -525,7 +599,7 @@ export function runChain(
   const da = new DualAveraging(o.targetAccept, o.gamma, o.t0, o.kappa);
   da.mu = Math.log(10 * sampler.stepSize);
   da.restart();
-  const wv = o.adaptMetric ? new WindowedVariance(sampler.dim, o.warmup, o.initBuffer, o.termBuffer, o.baseWindow) : null;
+  const wv = o.adaptMetric ? new WindowedVariance(sampler.dim, o.warmup, o.initBuffer, o.termBuffer, o.baseWindow, sampler.dense) : null;
   for (let it = 0; it < o.warmup; it++) {
     const used = sampler.stepSize;
     sampler.transition();
@@ -536,6 +610,7 @@ export function runChain(
     }
     sampler.stepSize = da.learn(sampler.last.acceptStat);
     if (wv !== null && wv.learn(sampler.position, sampler.invMetric)) {
+      sampler.metricChanged();
       sampler.initStepSize();
       da.mu = Math.log(10 * sampler.stepSize);
       da.restart();

@@ -378,7 +378,7 @@ function makeFit(covariateNames: readonly string[], nGroups: number, posterior: 
   };
 }
 
-/** Fit the hierarchical Weibull survival model by NUTS (4 chains x (1000 + 1000) by default). */
+/** Fit the hierarchical Weibull survival model by NUTS (4 chains x (1000 + 1000), dense metric by default). */
 export async function fitWeibullSurvival(
   data: WeibullSurvivalData,
   options: WeibullSurvivalOptions = {},
@@ -388,7 +388,9 @@ export async function fitWeibullSurvival(
   const model = new WeibullSurvivalModel(args);
   const { priors: _priors, ...sampler } = options;
   void _priors;
-  const posterior = await sample(model, { ...sampler, seed: ctx.seed, rng: ctx.rng, onProgress: ctx.onProgress });
+  // Dense metric by default: with many rows per group the posterior has a ridge along
+  // mu + sigma * z_g that a diagonal metric crosses only with tiny steps (see bench/bayes).
+  const posterior = await sample(model, { metric: "dense", ...sampler, seed: ctx.seed, rng: ctx.rng, onProgress: ctx.onProgress });
   return makeFit(args.covariateNames, args.nGroups, posterior);
 }
 
