@@ -28,6 +28,8 @@ export interface IngestOptions {
   chunkRows?: number;
   /** Called after each chunk is staged in the load table; a throw aborts (and rolls back) the file. */
   onProgress?: (info: { path: string; rows: number; bytes: number }) => void;
+  /** Called with the outcome after every write of the file, just before it commits; a throw rolls the file back. */
+  beforeCommit?: (result: IngestFileResult) => void | Promise<void>;
 }
 
 /** What loading one file did. */
@@ -395,9 +397,9 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         duplicates,
       ]);
       await wh.exec(`DROP TABLE ${LOAD_TABLE}; DROP TABLE ${QUARANTINE_LOAD}`);
-      return {
+      const result: IngestFileResult = {
         ...base,
-        status: "loaded" as const,
+        status: "loaded",
         rowsIn: report.rowsIn,
         rowsStaged: staged,
         rowsQuarantined: quarantined,
@@ -406,6 +408,8 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         report,
         durationMs: performance.now() - started,
       };
+      await options.beforeCommit?.(result);
+      return result;
     });
   } catch (error) {
     if (error instanceof WorkbenchError) throw error;
