@@ -8,7 +8,7 @@
 import { DataError } from "../errors.js";
 import type { Rng } from "../util/random.js";
 import type { FeatureMatrix } from "./matrix.js";
-import { sortFloat64 } from "./sortPairs.js";
+import { radixSortFloat64 } from "./sortPairs.js";
 
 /** Categorical values must be integers below this bound (split sets are stored as bitsets). */
 export const MAX_CATEGORY = 0x100000;
@@ -116,7 +116,7 @@ export function buildBinMappers(x: FeatureMatrix, options: BinningOptions, rng: 
       continue;
     }
     const sorted = sampleCols.subarray(f * sampleSize, f * sampleSize + sampleLen[f]);
-    sortFloat64(sorted, 0, sorted.length);
+    radixSortFloat64(sorted);
     const upperBounds = findNumericBounds(sorted, options.maxBin, options.minDataInBin);
     const numValueBins = upperBounds.length;
     const missing = hasMissing[f] === 1;
@@ -174,51 +174,75 @@ export function binValue(mapper: BinMapper, v: number, catIndex?: Map<number, nu
   return lo;
 }
 
-/** Bin every value into one column-major Uint8Array: code of row r, feature f at `f * nRows + r`. */
-export function binMatrix(x: FeatureMatrix, mappers: readonly BinMapper[]): Uint8Array {
+/**
+ * Binned training data: one uint8 code per row and feature, stored column-major in groups of four
+ * features. Group g holds features 4g..4g+3; its codes for row r are the four bytes of
+ * `packed[g * nRows + r]` (feature 4g + lane in bits 8 * lane .. 8 * lane + 7), so a histogram
+ * pass reads four features of a row with one 32-bit load.
+ */
+export interface BinnedData {
+  nRows: number;
+  nCols: number;
+  numGroups: number;
+  packed: Uint32Array;
+}
+
+/** Bin code of row r, feature f. */
+export function binAt(d: BinnedData, f: number, r: number): number {
+  return (d.packed[(f >>> 2) * d.nRows + r] >>> ((f & 3) << 3)) & 255;
+}
+
+/** Bin every value of the matrix (see BinnedData for the layout). */
+export function binMatrix(x: FeatureMatrix, mappers: readonly BinMapper[]): BinnedData {
   const { nRows, nCols, values } = x;
-  const out = new Uint8Array(nRows * nCols);
+  const numGroups = (nCols + 3) >>> 2;
+  const packed = new Uint32Array(numGroups * nRows);
   // Numeric bounds padded to 256 with +Infinity: a fixed 8-step binary search, no length checks.
   const padded = new Float64Array(256 * nCols);
   const missBin = new Int32Array(nCols);
-  const numeric: number[] = [];
+  const catIndex: Array<Map<number, number> | null> = [];
   for (let f = 0; f < nCols; f++) {
     const m = mappers[f];
     if (m.categorical) {
       const index = new Map<number, number>();
       m.categories.forEach((c, b) => index.set(c, b));
-      const base = f * nRows;
-      for (let r = 0; r < nRows; r++) out[base + r] = binValue(m, values[r * nCols + f], index);
+      catIndex.push(index);
       continue;
     }
-    numeric.push(f);
+    catIndex.push(null);
     padded.fill(Infinity, 256 * f, 256 * (f + 1));
     padded.set(m.upperBounds, 256 * f);
     missBin[f] = m.missingBin >= 0 ? m.missingBin : m.numValueBins - 1;
   }
-  const nums = Int32Array.from(numeric);
   for (let r = 0; r < nRows; r++) {
     const o = r * nCols;
-    for (let i = 0; i < nums.length; i++) {
-      const f = nums[i];
+    let word = 0;
+    for (let f = 0; f < nCols; f++) {
       const v = values[o + f];
       let code: number;
-      if (v !== v) code = missBin[f];
+      const index = catIndex[f];
+      if (index !== null) code = binValue(mappers[f], v, index);
+      else if (v !== v) code = missBin[f];
       else {
         const u = 256 * f;
-        let b = 0;
-        if (v > padded[u + b + 127]) b += 128;
-        if (v > padded[u + b + 63]) b += 64;
-        if (v > padded[u + b + 31]) b += 32;
-        if (v > padded[u + b + 15]) b += 16;
-        if (v > padded[u + b + 7]) b += 8;
-        if (v > padded[u + b + 3]) b += 4;
-        if (v > padded[u + b + 1]) b += 2;
-        if (v > padded[u + b]) b += 1;
+        // Branch-free steps: the comparisons are unpredictable, so add their 0/1 outcome instead.
+        let b = +(v > padded[u + 127]) << 7;
+        b += +(v > padded[u + b + 63]) << 6;
+        b += +(v > padded[u + b + 31]) << 5;
+        b += +(v > padded[u + b + 15]) << 4;
+        b += +(v > padded[u + b + 7]) << 3;
+        b += +(v > padded[u + b + 3]) << 2;
+        b += +(v > padded[u + b + 1]) << 1;
+        b += +(v > padded[u + b]);
         code = b;
       }
-      out[f * nRows + r] = code;
+      const lane = f & 3;
+      word |= code << (lane << 3);
+      if (lane === 3 || f === nCols - 1) {
+        packed[(f >>> 2) * nRows + r] = word;
+        word = 0;
+      }
     }
   }
-  return out;
+  return { nRows, nCols, numGroups, packed };
 }

@@ -303,7 +303,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   const bins = binMatrix(x, mappers);
   const usable: number[] = [];
   for (let f = 0; f < nf; f++) if (mappers[f].totalBins >= 2) usable.push(f);
-  const learner = new HistTreeLearner(bins, n, mappers, params);
+  const learner = new HistTreeLearner(bins, mappers, params);
 
   const initScore = objective.initScores();
   const scores = new Float64Array(K * n);

@@ -4,8 +4,8 @@
  * is left. Rows of each leaf are kept contiguous in one index array; only the smaller child's
  * histogram is built and the larger one's is the parent's minus it.
  */
-import type { BinMapper } from "./binning.js";
-import { buildHistograms, gatherGradients, subtractHistogram } from "./histogram.js";
+import type { BinMapper, BinnedData } from "./binning.js";
+import { buildHistograms, gatherGradients, planFeatures, subtractHistogram, type FeaturePlan } from "./histogram.js";
 import {
   findBestCategorical,
   findBestNumeric,
@@ -16,7 +16,7 @@ import {
 import { NodeKind, TreeBuilder, type Tree } from "./tree.js";
 
 // A local copy of splitFinder's HIST_STRIDE (see histogram.ts).
-const HIST_STRIDE = 3;
+const HIST_STRIDE = 2;
 
 /** Limits of the tree shape on top of the split constraints. */
 export interface GrowthParams extends SplitConstraints {
@@ -51,13 +51,14 @@ export class HistTreeLearner {
   private readonly leafHist: Int32Array;
   private readonly best: SplitInfo[];
   private readonly catMask = new Uint8Array(256);
+  private plan: FeaturePlan = { fullGroups: new Int32Array(0), singles: new Int32Array(0) };
 
   constructor(
-    private readonly bins: Uint8Array,
-    nRows: number,
+    private readonly data: BinnedData,
     private readonly mappers: readonly BinMapper[],
     private readonly params: GrowthParams,
   ) {
+    const nRows = data.nRows;
     this.n = nRows;
     this.binOffset = new Int32Array(mappers.length + 1);
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
@@ -83,15 +84,30 @@ export class HistTreeLearner {
   grow(grad: Float64Array, hess: Float64Array, bag: Uint32Array | null, bagCount: number, features: Int32Array): GrownTree {
     const p = this.params;
     const rows = this.rows;
+    this.plan = planFeatures(features, this.mappers.length);
     const count = bag === null ? this.n : bagCount;
-    if (bag === null) for (let i = 0; i < count; i++) rows[i] = i;
-    else rows.set(bag.subarray(0, count));
     let sumG = 0;
     let sumH = 0;
-    for (let i = 0; i < count; i++) {
-      const r = rows[i];
-      sumG += grad[r];
-      sumH += hess[r];
+    if (bag === null) {
+      // The root without bagging reads every row in order: one fused pass resets the row order,
+      // lays out the gradient pairs and sums them.
+      const gh = this.gh;
+      for (let i = 0; i < count; i++) {
+        rows[i] = i;
+        const g = grad[i];
+        const h = hess[i];
+        gh[2 * i] = g;
+        gh[2 * i + 1] = h;
+        sumG += g;
+        sumH += h;
+      }
+    } else {
+      rows.set(bag.subarray(0, count));
+      for (let i = 0; i < count; i++) {
+        const r = rows[i];
+        sumG += grad[r];
+        sumH += hess[r];
+      }
     }
     const builder = new TreeBuilder(1);
     builder.root(count);
@@ -105,17 +121,8 @@ export class HistTreeLearner {
     for (let i = p.numLeaves; i >= 1; i--) freeHists.push(i);
     const rootHist = this.pool[0];
     this.clearHist(rootHist, features);
-    if (bag === null) {
-      // The root without bagging reads every row in order: no index indirection.
-      const gh = this.gh;
-      for (let r = 0; r < count; r++) {
-        gh[2 * r] = grad[r];
-        gh[2 * r + 1] = hess[r];
-      }
-      buildHistograms(this.bins, this.n, features, this.binOffset, null, 0, count, gh, rootHist);
-    } else {
-      this.buildHist(grad, hess, 0, count, features, rootHist);
-    }
+    if (bag === null) buildHistograms(this.data, this.plan, this.binOffset, null, 0, count, this.gh, rootHist);
+    else this.buildHist(grad, hess, 0, count, features, rootHist);
     this.findBest(0, 0, features, builder);
     let numLeaves = 1;
     while (numLeaves < p.numLeaves) {
@@ -199,7 +206,7 @@ export class HistTreeLearner {
 
   private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, features: Int32Array, hist: Float64Array): void {
     gatherGradients(grad, hess, this.rows, begin, count, this.gh);
-    buildHistograms(this.bins, this.n, features, this.binOffset, this.rows, begin, count, this.gh, hist);
+    buildHistograms(this.data, this.plan, this.binOffset, this.rows, begin, count, this.gh, hist);
   }
 
   private findBest(leaf: number, depth: number, features: Int32Array, builder: TreeBuilder): void {
@@ -227,28 +234,29 @@ export class HistTreeLearner {
     const begin = this.leafBegin[leaf];
     const end = begin + this.leafCount[leaf];
     const n = this.n;
-    const col = this.bins.subarray(s.feature * n, (s.feature + 1) * n);
-    let nl = begin;
-    let nr = 0;
+    const packed = this.data.packed;
+    const c = (s.feature >>> 2) * n;
+    const shift = (s.feature & 3) << 3;
+    // A 256-entry "goes left" table per split makes the loop branch-free: every row is written to
+    // both outputs and only the counters advance, so unpredictable splits cost no mispredictions.
+    const mask = this.catMask;
     if (s.categorical) {
-      const mask = this.catMask;
       mask.fill(0);
       for (const b of s.catBins) mask[b] = 1;
-      for (let k = begin; k < end; k++) {
-        const r = rows[k];
-        if (mask[col[r]] === 1) rows[nl++] = r;
-        else tmp[nr++] = r;
-      }
     } else {
       const t = s.thresholdBin;
       const mb = mapper.missingBin;
-      const dl = s.defaultLeft;
-      for (let k = begin; k < end; k++) {
-        const r = rows[k];
-        const b = col[r];
-        if (b === mb ? dl : b <= t) rows[nl++] = r;
-        else tmp[nr++] = r;
-      }
+      for (let b = 0; b < 256; b++) mask[b] = b === mb ? (s.defaultLeft ? 1 : 0) : b <= t ? 1 : 0;
+    }
+    let nl = begin;
+    let nr = 0;
+    for (let k = begin; k < end; k++) {
+      const r = rows[k];
+      const left = mask[(packed[c + r] >>> shift) & 255];
+      rows[nl] = r;
+      tmp[nr] = r;
+      nl += left;
+      nr += 1 - left;
     }
     rows.set(tmp.subarray(0, nr), nl);
     return nl - begin;

@@ -87,3 +87,72 @@ export function sortFloat64(keys: Float64Array, lo: number, hi: number): void {
     keys[j + 1] = k;
   }
 }
+
+/**
+ * Sort a Float64Array ascending (no NaN) by LSD radix sort on the IEEE-754 bit patterns: four
+ * passes of 16-bit digits, no comparisons, several times faster than a comparison sort for the
+ * 200k-value samples of bin construction.
+ */
+export function radixSortFloat64(values: Float64Array): void {
+  const n = values.length;
+  if (n < 512) {
+    sortFloat64(values, 0, n);
+    return;
+  }
+  // Order-preserving keys: flip all bits of negatives, only the sign bit of non-negatives.
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  let hi = new Uint32Array(n);
+  let lo = new Uint32Array(n);
+  // Little-endian hosts store the low word first; check once rather than assume.
+  const le = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+  const iLo = le ? 0 : 1;
+  const iHi = le ? 1 : 0;
+  for (let i = 0; i < n; i++) {
+    const h = words[2 * i + iHi];
+    const l = words[2 * i + iLo];
+    if (h & 0x80000000) {
+      hi[i] = ~h >>> 0;
+      lo[i] = ~l >>> 0;
+    } else {
+      hi[i] = (h | 0x80000000) >>> 0;
+      lo[i] = l;
+    }
+  }
+  let hi2 = new Uint32Array(n);
+  let lo2 = new Uint32Array(n);
+  const count = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const src = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const d = (src[i] >>> shift) & 0xffff;
+      const j = count[d]++;
+      hi2[j] = hi[i];
+      lo2[j] = lo[i];
+    }
+    const th = hi;
+    hi = hi2;
+    hi2 = th;
+    const tl = lo;
+    lo = lo2;
+    lo2 = tl;
+  }
+  for (let i = 0; i < n; i++) {
+    const h = hi[i];
+    if (h & 0x80000000) {
+      words[2 * i + iHi] = (h & 0x7fffffff) >>> 0;
+      words[2 * i + iLo] = lo[i];
+    } else {
+      words[2 * i + iHi] = ~h >>> 0;
+      words[2 * i + iLo] = ~lo[i] >>> 0;
+    }
+  }
+}

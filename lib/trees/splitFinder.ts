@@ -6,8 +6,16 @@
  */
 import type { BinMapper } from "./binning.js";
 
-/** Histogram layout: for each bin, gradient sum, hessian sum and row count. */
-export const HIST_STRIDE = 3;
+/** Histogram layout: for each bin, gradient sum and hessian sum. */
+export const HIST_STRIDE = 2;
+
+/**
+ * Row count of a bin estimated from its hessian sum, as LightGBM does (cnt_factor = leaf rows /
+ * leaf hessian); exact when every row has the same hessian (L2 regression without weights).
+ */
+function estCount(h: number, cntFactor: number): number {
+  return Math.round(h * cntFactor);
+}
 
 /** The regularization and size limits a split must respect. */
 export interface SplitConstraints {
@@ -107,11 +115,12 @@ export function findBestNumeric(
   let gm = 0;
   let hm = 0;
   let cm = 0;
+  const cntFactor = count / sumH;
   if (mapper.missingBin >= 0) {
     const j = (histOffset + mapper.missingBin) * HIST_STRIDE;
     gm = hist[j];
     hm = hist[j + 1];
-    cm = hist[j + 2];
+    cm = estCount(hm, cntFactor);
   }
   let gl = 0;
   let hl = 0;
@@ -127,7 +136,7 @@ export function findBestNumeric(
     const j = base + t * HIST_STRIDE;
     gl += hist[j];
     hl += hist[j + 1];
-    cl += hist[j + 2];
+    cl += estCount(hist[j + 1], cntFactor);
     if (count - cl < minData) break;
     // Missing rows go right.
     if (cl >= minData && hl >= minHess) {
@@ -214,8 +223,10 @@ export function findBestCategorical(
   const minHess = c.minSumHessianInLeaf;
   const gainShift = leafGain(sumG, sumH, l1, c.lambdaL2) + c.minGainToSplit;
   const base = histOffset * HIST_STRIDE;
+  const cntFactor = count / sumH;
+  const cnt = (b: number) => estCount(hist[base + b * HIST_STRIDE + 1], cntFactor);
   const used: number[] = [];
-  for (let b = 0; b < mapper.numValueBins; b++) if (hist[base + b * HIST_STRIDE + 2] > 0) used.push(b);
+  for (let b = 0; b < mapper.numValueBins; b++) if (hist[base + b * HIST_STRIDE + 1] > 0) used.push(b);
   let bestGain = best.feature >= 0 ? best.gain + gainShift - c.minGainToSplit : -Infinity;
   let bestSet: number[] | null = null;
   let bestL2 = c.lambdaL2;
@@ -228,7 +239,7 @@ export function findBestCategorical(
       const j = base + b * HIST_STRIDE;
       const lg = hist[j];
       const lh = hist[j + 1];
-      const lc = hist[j + 2];
+      const lc = cnt(b);
       const rc = count - lc;
       const rh = sumH - lh;
       if (lc < minData || lh < minHess || rc < minData || rh < minHess) continue;
@@ -245,7 +256,7 @@ export function findBestCategorical(
   } else {
     const l2 = c.lambdaL2 + c.catL2;
     const smooth = c.catSmooth;
-    const sorted = used.filter((b) => hist[base + b * HIST_STRIDE + 2] >= smooth);
+    const sorted = used.filter((b) => cnt(b) >= smooth);
     const ctr = (b: number) => hist[base + b * HIST_STRIDE] / (hist[base + b * HIST_STRIDE + 1] + smooth);
     sorted.sort((a, b) => ctr(a) - ctr(b) || a - b);
     const maxNum = Math.min(c.maxCatThreshold, (sorted.length + 1) >> 1);
@@ -260,8 +271,8 @@ export function findBestCategorical(
         const j = base + b * HIST_STRIDE;
         lg += hist[j];
         lh += hist[j + 1];
-        lc += hist[j + 2];
-        groupCount += hist[j + 2];
+        lc += cnt(b);
+        groupCount += cnt(b);
         if (lc < minData || lh < minHess) continue;
         const rc = count - lc;
         const rh = sumH - lh;
