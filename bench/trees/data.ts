@@ -21,7 +21,7 @@ export function makeBinary(n: number, p: number, seed: number): { X: FeatureMatr
   return { X: { nRows: n, nCols: p, values }, y };
 }
 
-/** Inliers from a standard normal plus a fraction of anomalies spread uniformly in a wider box. */
+/** Inliers from a standard normal plus a fraction of anomalies from a wider normal (sd 2), so the classes overlap. */
 export function makeAnomalies(n: number, p: number, fraction: number, seed: number): { X: FeatureMatrix; y: Float64Array } {
   const rng = createRng(seed);
   const values = new Float64Array(n * p);
@@ -29,7 +29,7 @@ export function makeAnomalies(n: number, p: number, fraction: number, seed: numb
   for (let r = 0; r < n; r++) {
     const anomaly = rng.uniform() < fraction;
     y[r] = anomaly ? 1 : 0;
-    for (let f = 0; f < p; f++) values[r * p + f] = anomaly ? -6 + 12 * rng.uniform() : rng.normal();
+    for (let f = 0; f < p; f++) values[r * p + f] = anomaly ? 2 * rng.normal() : rng.normal();
   }
   return { X: { nRows: n, nCols: p, values }, y };
 }
