@@ -101,18 +101,22 @@ class Bocpd implements BocpdDetector {
   private tmp: Float64Array = new Float64Array(0);
   // Sum of the stored run masses (they are normalized lazily, at the next update).
   private mass = 1;
-  // Poisson: s1 = count sum, s2 = exposure sum, s3 = log(rate0 + exposure sum).
-  // Normal: s1 = mean, s2 = kappa, s3 = beta (alpha follows from the run length).
+  // Poisson: s1 = count sum, s2 = exposure sum.
+  // Normal: s1 = mean, s2 = kappa, s3 = beta, s4 = log beta (alpha follows from the run length).
   private s1: Float64Array = new Float64Array(0);
   private s2: Float64Array = new Float64Array(0);
   private s3: Float64Array = new Float64Array(0);
+  // Normal: log beta, carried by the same log1p as the predictive.
+  private s4: Float64Array = new Float64Array(0);
+  private wNew = 0;
+  // Poisson: total count so far, to know when products of rising factorials could overflow.
+  private maxCount = 0;
   // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 by observations in the run.
   private tConst: Float64Array = new Float64Array(0);
   private readonly p0: number; // model constants
   private readonly p1: number;
   private readonly p2: number;
   private readonly p3: number;
-  private readonly logRate0: number;
 
   constructor(model: BocpdModel, options: BocpdOptions) {
     this.model = model;
@@ -138,7 +142,6 @@ class Bocpd implements BocpdDetector {
       this.p1 = model.rate;
       this.p2 = 0;
       this.p3 = 0;
-      this.logRate0 = Math.log(model.rate);
     } else if (model.kind === "normal-gamma") {
       if (!Number.isFinite(model.mu)) throw new ConfigError(`invalid model.mu: ${model.mu}`);
       positive(model.kappa, "model.kappa");
@@ -149,7 +152,6 @@ class Bocpd implements BocpdDetector {
       this.p1 = model.kappa;
       this.p2 = model.alpha;
       this.p3 = model.beta;
-      this.logRate0 = 0;
     } else {
       throw new ConfigError(`invalid model.kind: ${(model as { kind: string }).kind}`);
     }
@@ -164,6 +166,7 @@ class Bocpd implements BocpdDetector {
     this.t = 0;
     this.count = 0;
     this.mass = 1;
+    this.maxCount = 0;
     this.summary.t = -1;
   }
 
@@ -181,20 +184,29 @@ class Bocpd implements BocpdDetector {
     this.s1 = move(this.s1);
     this.s2 = move(this.s2);
     this.s3 = move(this.s3);
+    this.s4 = move(this.s4);
     this.lp = new Float64Array(cap);
     this.tmp = new Float64Array(cap);
     this.cap = cap;
   }
 
+  // Student-t log density of a run with n observations, everything but the data-dependent part:
+  // lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 - log((kappa+1)/(alpha kappa))/2, with
+  // nu = 2 alpha, alpha = alpha0 + n/2, kappa = kappa0 + n. Tabulated by n (grown by doubling).
   private ensureTConst(observations: number): void {
     if (observations < this.tConst.length) return;
     let size = Math.max(256, this.tConst.length);
     while (size <= observations) size *= 2;
     const table = new Float64Array(size);
-    const nu0 = 2 * this.p2;
     for (let k = 0; k < size; k++) {
-      const nu = nu0 + k;
-      table[k] = lgamma((nu + 1) / 2) - lgamma(nu / 2) - 0.5 * (LOG_PI + Math.log(nu));
+      const alpha = this.p2 + 0.5 * k;
+      const kappa = this.p1 + k;
+      const nu = 2 * alpha;
+      table[k] =
+        lgamma((nu + 1) / 2) -
+        lgamma(nu / 2) -
+        0.5 * (LOG_PI + Math.log(nu)) -
+        0.5 * Math.log((kappa + 1) / (alpha * kappa));
     }
     this.tConst = table;
   }
@@ -215,72 +227,88 @@ class Bocpd implements BocpdDetector {
     const poisson = this.poisson;
     let lp0: number;
     let maxLp: number;
+    let lpCommon = 0;
+    let total: number;
+    const grow = 1 - this.hazard;
+    const changeWeight = (K === 0 ? 1 : this.hazard) * this.mass;
     if (poisson) {
-      // Negative-binomial predictive of x with exposure e under Gamma(a, b):
-      // log G(a+x) - log G(a) - log x! + a log(b/(b+e)) + x log(e/(b+e)).
+      // Negative-binomial predictive of x with exposure e under Gamma(a, b), factored as
+      //   exp(-a log1p(e / b)) * prod_{i<x} (a + i) / (b + e) * e^x / x!.
+      // The last factor is shared by every run and only enters the evidence; the product is taken
+      // in linear space for x <= 16; log1p of the small e / b of long runs is a short series.
+      // So one exp per run, and a log1p only for short runs.
       const a0 = this.p0;
       const b0 = this.p1;
-      const lfx = x > 0 ? lgamma(x + 1) : 0;
-      const logE = x > 0 ? Math.log(exposure) : 0;
-      const logBe0 = Math.log(b0 + exposure);
-      lp0 = logRising(a0, x) - lfx + a0 * (this.logRate0 - logBe0) + x * (logE - logBe0);
+      const small = x <= 16 && a0 + this.maxCount < 1e15;
+      lpCommon = x > 0 ? x * Math.log(exposure) - lgamma(x + 1) : 0;
+      lp0 = -a0 * log1pSmall(exposure / b0) + (small ? 0 : logRising(a0, x) - x * Math.log(b0 + exposure));
       maxLp = lp0;
-      if (x === 0) {
-        for (let k = 0; k < K; k++) {
-          const logBe = Math.log(b0 + s2[k] + exposure);
-          tmp[k] = logBe;
-          const v = (a0 + s1[k]) * (s3[k] - logBe);
-          lp[k] = v;
-          if (v > maxLp) maxLp = v;
-        }
-      } else {
-        // log G(a+x) - log G(a) as the log of a short product, inlined: this loop is the hot path.
-        const small = x <= 16;
+      for (let k = 0; k < K; k++) {
+        const a = a0 + s1[k];
+        const bk = b0 + s2[k];
+        const v = -a * log1pSmall(exposure / bk) + (small ? 0 : logRising(a, x) - x * Math.log(bk + exposure));
+        lp[k] = v;
+        if (v > maxLp) maxLp = v;
+      }
+      let r0 = 1;
+      if (small) for (let i = 0; i < x; i++) r0 *= (a0 + i) / (b0 + exposure);
+      const wNew = changeWeight * r0 * Math.exp(lp0 - maxLp);
+      total = wNew;
+      if (small && x > 0) {
         for (let k = 0; k < K; k++) {
           const a = a0 + s1[k];
-          const logBe = Math.log(b0 + s2[k] + exposure);
-          tmp[k] = logBe;
-          let rising: number;
-          if (small && a < 1e15) {
-            let prod = a;
-            for (let i = 1; i < x; i++) prod *= a + i;
-            rising = Math.log(prod);
-          } else {
-            rising = logRising(a, x);
-          }
-          const v = rising - lfx + x * (logE - logBe) + a * (s3[k] - logBe);
-          lp[k] = v;
-          if (v > maxLp) maxLp = v;
+          const inv = 1 / (b0 + s2[k] + exposure);
+          let r = a * inv;
+          for (let i = 1; i < x; i++) r *= (a + i) * inv;
+          const w = prob[k] * grow * r * Math.exp(lp[k] - maxLp);
+          prob[k] = w;
+          total += w;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          const w = prob[k] * grow * Math.exp(lp[k] - maxLp);
+          prob[k] = w;
+          total += w;
         }
       }
+      this.wNew = wNew;
     } else {
       const maxN = K > 0 ? t - start[0] : 0;
       this.ensureTConst(maxN + 1);
       const tc = this.tConst;
       const alpha0 = this.p2;
-      // Student-t with nu = 2 alpha, location mu, scale^2 = beta (kappa + 1) / (alpha kappa).
-      lp0 = studentLogPdf(x, this.p0, this.p1, alpha0, this.p3, tc[0]);
+      // Student-t, nu = 2 alpha, location mu, scale^2 = beta (kappa+1)/(alpha kappa). Its
+      // log1p((x-mu)^2 / (nu scale^2)) = log1p(q) with q = kappa (x-mu)^2 / (2 (kappa+1) beta) is
+      // also the update log beta' = log beta + log1p(q), so one log1p and one exp per run.
+      {
+        const kap = this.p1;
+        const d = x - this.p0;
+        const q = (kap * d * d) / (2 * (kap + 1) * this.p3);
+        lp0 = tc[0] - 0.5 * Math.log(this.p3) - (alpha0 + 0.5) * Math.log1p(q);
+      }
       maxLp = lp0;
+      const s4 = this.s4;
       for (let k = 0; k < K; k++) {
         const nObs = t - start[k];
-        const v = studentLogPdf(x, s1[k], s2[k], alpha0 + 0.5 * nObs, s3[k], tc[nObs]);
+        const kap = s2[k];
+        const d = x - s1[k];
+        const l1q = log1pSmall((kap * d * d) / (2 * (kap + 1) * s3[k]));
+        tmp[k] = l1q;
+        const v = tc[nObs] - 0.5 * s4[k] - (alpha0 + 0.5 * nObs + 0.5) * l1q;
         lp[k] = v;
         if (v > maxLp) maxLp = v;
       }
+      const wNew = changeWeight * Math.exp(lp0 - maxLp);
+      total = wNew;
+      for (let k = 0; k < K; k++) {
+        const w = prob[k] * grow * Math.exp(lp[k] - maxLp);
+        prob[k] = w;
+        total += w;
+      }
+      this.wNew = wNew;
     }
-
-    // Stored masses sum to this.mass (they are normalized lazily); the change mass is
-    // hazard * mass * prior predictive, shifted by the largest log predictive against under/overflow.
-    const grow = 1 - this.hazard;
-    // The first observation starts the first segment for certain (Adams & MacKay's P(r_0 = 0) = 1).
-    const wNew = (K === 0 ? 1 : this.hazard) * this.mass * Math.exp(lp0 - maxLp);
-    let total = wNew;
-    for (let k = 0; k < K; k++) {
-      const w = prob[k] * grow * Math.exp(lp[k] - maxLp);
-      prob[k] = w;
-      total += w;
-    }
-    const logPredictive = maxLp + Math.log(total / this.mass);
+    const wNew = this.wNew;
+    const logPredictive = maxLp + Math.log(total / this.mass) + lpCommon;
     const inv = 1 / total;
     const threshold = this.threshold;
     const k0 = this.shortRun;
@@ -307,13 +335,12 @@ class Bocpd implements BocpdDetector {
       if (poisson) {
         s1[kept] = s1[k] + x;
         s2[kept] = s2[k] + exposure;
-        s3[kept] = tmp[k];
       } else {
         const kap = s2[k];
         const mu = s1[k];
-        const d = x - mu;
         s1[kept] = (kap * mu + x) / (kap + 1);
-        s3[kept] = s3[k] + (kap * d * d) / (2 * (kap + 1));
+        s3[kept] = s3[k] + (kap * (x - mu) * (x - mu)) / (2 * (kap + 1));
+        this.s4[kept] = this.s4[k] + tmp[k];
         s2[kept] = kap + 1;
       }
       const run = t - st + 1;
@@ -330,13 +357,14 @@ class Bocpd implements BocpdDetector {
       if (poisson) {
         s1[kept] = x;
         s2[kept] = exposure;
-        s3[kept] = Math.log(this.p1 + exposure);
       } else {
         const kap = this.p1;
         const mu = this.p0;
         const d = x - mu;
         s1[kept] = (kap * mu + x) / (kap + 1);
-        s3[kept] = this.p3 + (kap * d * d) / (2 * (kap + 1));
+        const beta = this.p3 + (kap * d * d) / (2 * (kap + 1));
+        s3[kept] = beta;
+        this.s4[kept] = Math.log(beta);
         s2[kept] = kap + 1;
       }
       if (pNew > bestP) {
@@ -359,6 +387,7 @@ class Bocpd implements BocpdDetector {
     }
     this.count = kept;
     this.t = t + 1;
+    if (poisson) this.maxCount += x;
     const sm = this.summary;
     if (kept > this.maxRuns) {
       this.capRuns();
@@ -384,13 +413,13 @@ class Bocpd implements BocpdDetector {
     if (this.poisson) {
       this.s1[0] = this.s1[k] + x;
       this.s2[0] = this.s2[k] + exposure;
-      this.s3[0] = this.tmp[k];
     } else {
       const kap = this.s2[k];
       const mu = this.s1[k];
       const d = x - mu;
       this.s1[0] = (kap * mu + x) / (kap + 1);
       this.s3[0] = this.s3[k] + (kap * d * d) / (2 * (kap + 1));
+      this.s4[0] = this.s4[k] + this.tmp[k];
       this.s2[0] = kap + 1;
     }
   }
@@ -420,6 +449,7 @@ class Bocpd implements BocpdDetector {
       this.s1[kept] = this.s1[k];
       this.s2[kept] = this.s2[k];
       this.s3[kept] = this.s3[k];
+      this.s4[kept] = this.s4[k];
       kept++;
     }
     this.count = kept;
@@ -481,11 +511,13 @@ class Bocpd implements BocpdDetector {
   }
 }
 
-function studentLogPdf(x: number, mu: number, kappa: number, alpha: number, beta: number, c: number): number {
-  const nu = 2 * alpha;
-  const scale2 = (beta * (kappa + 1)) / (alpha * kappa);
-  const d = x - mu;
-  return c - 0.5 * Math.log(scale2) - 0.5 * (nu + 1) * Math.log1p((d * d) / (nu * scale2));
+// log1p(u) for u >= 0: eight terms of the alternating series below 1/64 (truncation < u^9 / 9,
+// under 1e-15 relative), Math.log1p above. Long runs have small u, so most calls avoid the log.
+function log1pSmall(u: number): number {
+  if (u < 0.015625) {
+    return u * (1 - u * (0.5 - u * (1 / 3 - u * (0.25 - u * (0.2 - u * (1 / 6 - u * (1 / 7 - u * 0.125)))))));
+  }
+  return Math.log1p(u);
 }
 
 // k-th smallest (0-based) of a[0..n) by quickselect; reorders a.

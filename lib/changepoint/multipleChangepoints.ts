@@ -11,7 +11,10 @@
  * dropped for good once its weight, with the segment's survival probability as an optimistic
  * length factor, falls below `tolerance` (default 1e-12) times the largest candidate's. The sums
  * are then exact up to terms of that relative size; with tolerance 0 nothing is pruned and the
- * recursions are exact in O(n^2).
+ * recursions are exact in O(n^2). The per-day summaries skip segments whose posterior probability
+ * is below 1e-16 (rate means) or 1e-12 (exceedance, which needs an incomplete gamma per segment).
+ * Cost: O(n K) with K about log(1 / tolerance) / p retained candidates under a geometric(p) prior
+ * when the data do not cut segments shorter.
  */
 import { ConfigError } from "../errors.js";
 import type { Rng } from "../util/random.js";
@@ -88,16 +91,13 @@ export function multipleChangepoints(
   const total = PS[n];
   const lgTable = total <= 5e7 ? new Float64Array(total + 1) : null;
   if (lgTable !== null) for (let s = 0; s <= total; s++) lgTable[s] = lgamma(a + s);
-  const seg =
-    lgTable !== null
-      ? (i: number, j: number): number => {
-          const s = PS[j] - PS[i];
-          return priorConst + lgTable[s] - (a + s) * Math.log(b + PE[j] - PE[i]);
-        }
-      : (i: number, j: number): number => {
-          const s = PS[j] - PS[i];
-          return priorConst + lgamma(a + s) - (a + s) * Math.log(b + PE[j] - PE[i]);
-        };
+  const useTable = lgTable !== null;
+  const table = lgTable ?? new Float64Array(0);
+  // Called O(n K) times: the table index is made an int32 so element access stays on the fast path.
+  const seg = (i: number, j: number): number => {
+    const s = PS[j] - PS[i];
+    return priorConst + (useTable ? table[s | 0] : lgamma(a + s)) - (a + s) * Math.log(b + PE[j] - PE[i]);
+  };
 
   // Backward: B[i] = log p(y[i..n) | a segment starts at i); B[n] = 0 by convention.
   const B = new Float64Array(n + 1);
@@ -184,15 +184,16 @@ export function multipleChangepoints(
         argV = i;
       }
       // Posterior probability of the segment [i, j) itself, for the per-day rate summaries.
+      // Segments below 1e-16 posterior probability are left out of the per-day summaries.
       const logSeg = term + (end ? 0 : B[j]) - logZ;
-      if (logSeg > -690) {
+      if (logSeg > -36.8) {
         const pSeg = Math.exp(logSeg);
         const s = PS[j] - PS[i];
         const e = PE[j] - PE[i];
         const w = (pSeg * (a + s)) / (b + e);
         rateDiff[i] += w;
         rateDiff[j] -= w;
-        if (exceedDiff !== null && pSeg > 1e-14) {
+        if (exceedDiff !== null && pSeg > 1e-12) {
           const q = pSeg * gammaCdf(exceedLevel, a + s, b + e, true);
           exceedDiff[i] += q;
           exceedDiff[j] -= q;
