@@ -13,6 +13,9 @@ import { terminalProgress } from "../lib/util/progress.js";
 import { renderTable } from "../lib/util/table.js";
 import { experiments } from "../experiments/index.js";
 import { defaultConfigDir, experimentNamed, findRun, formatDuration, formatTime, out, trackerFrom } from "./common.js";
+import { registerNotebookCommands } from "./commands/notebook.js";
+import { registerReportCommands } from "./commands/report.js";
+import { registerReproduceCommands } from "./commands/reproduce.js";
 import { registerSync } from "./commands/sync.js";
 import { registerDataCommands } from "./commands/data.js";
 
@@ -229,6 +232,9 @@ function buildProgram(): Command {
     });
 
   // Command groups in their own files register here, one line each.
+  registerNotebookCommands(program);
+  registerReportCommands(program);
+  registerReproduceCommands(program);
   registerSync(program);
   registerDataCommands(program);
   return program;

@@ -100,3 +100,34 @@ export function metricSweepPlot(points: SweepPoints, options: SweepPlotOptions =
     { ...options, legend: options.legend ?? legend },
   );
 }
+
+/** One run's history of a metric. */
+export interface MetricHistory {
+  label: string;
+  step: readonly number[];
+  value: readonly number[];
+}
+
+/** A metric's logged history (value by step), one line per run. */
+export function metricHistoryPlot(histories: readonly MetricHistory[], options: SweepPlotOptions = {}): Figure {
+  if (histories.length === 0) invalid("histories", histories, "expected at least one run's history");
+  const marks: Plot.Markish[] = [];
+  const legend: LegendEntry[] = [];
+  histories.forEach((h, i) => {
+    if (h.step.length !== h.value.length) invalid(`histories[${i}].value.length`, h.value.length, `expected ${h.step.length}, the length of step`);
+    const color = seriesColor(i);
+    marks.push(Plot.lineY({ length: h.step.length }, { x: h.step as number[], y: h.value as number[], stroke: color, strokeWidth: 1.5 }));
+    legend.push({ label: h.label, color, shape: "line" });
+  });
+  return renderPlot(
+    {
+      width: options.width ?? 560,
+      height: options.height ?? 300,
+      marginLeft: 56,
+      x: { label: options.xLabel ?? "step", grid: true },
+      y: { label: options.yLabel ?? "value", grid: true },
+      marks,
+    },
+    { ...options, legend: options.legend ?? legend },
+  );
+}
