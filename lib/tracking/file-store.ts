@@ -39,7 +39,7 @@ import {
   type ViewType,
 } from "./entities.js";
 import { withFileLock } from "./file-lock.js";
-import { readMeta, stringifyMeta, writeFileAtomic, type MetaRecord } from "./meta-yaml.js";
+import { parseMeta, readMeta, stringifyMeta, writeFileAtomic, type MetaRecord } from "./meta-yaml.js";
 import { compileFilter, sortRuns, type RunValueSource } from "./search-filter.js";
 import type { LogBatch, SearchRunsOptions, SearchRunsPage, TrackingStore, CreateRunOptions, UpdateRunOptions } from "./store.js";
 import {
@@ -303,8 +303,7 @@ export class FileStore implements TrackingStore {
         const state = existing.lifecycleStage === "deleted" ? " in deleted state (restore it, or remove it from .trash)" : "";
         throw new TrackingError(`experiment '${name}' already exists${state} (id ${existing.experimentId})`);
       }
-      let id = randomExperimentId();
-      while (existsSync(join(this.root, id)) || existsSync(join(this.root, TRASH, id))) id = randomExperimentId();
+      const id = this.unusedExperimentId();
       this.writeNewExperiment(id, name, tags);
       return id;
     });
@@ -318,12 +317,17 @@ export class FileStore implements TrackingStore {
     const id = withFileLock(join(this.root, LOCK_FILE), () => {
       const again = this.listExperimentsSync("ALL").find((e) => e.name === name);
       if (again) return again.experimentId;
-      let fresh = randomExperimentId();
-      while (existsSync(join(this.root, fresh)) || existsSync(join(this.root, TRASH, fresh))) fresh = randomExperimentId();
+      const fresh = this.unusedExperimentId();
       this.writeNewExperiment(fresh, name, {});
       return fresh;
     });
     return this.checkActive(this.readExperiment(this.requireExperimentDir(id)));
+  }
+
+  private unusedExperimentId(): string {
+    let id = randomExperimentId();
+    while (existsSync(join(this.root, id)) || existsSync(join(this.root, TRASH, id))) id = randomExperimentId();
+    return id;
   }
 
   private checkActive(experiment: Experiment): Experiment {
@@ -384,8 +388,7 @@ export class FileStore implements TrackingStore {
 
   private readRunMetaOrUndefined(runDir: string): MetaRecord | undefined {
     const text = readTextOrUndefined(join(runDir, "meta.yaml"));
-    if (text === undefined) return undefined;
-    return readMeta(join(runDir, "meta.yaml"));
+    return text === undefined ? undefined : parseMeta(text);
   }
 
   private writeRunMeta(runDir: string, meta: MetaRecord): void {
