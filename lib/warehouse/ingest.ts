@@ -18,6 +18,7 @@ import type { TableSchema } from "../simulate/table.js";
 import { readCsvChunks } from "../validate/read-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
 import { type Warehouse, ident, literal } from "./db.js";
+import { type FileShape, ShapeScanner, fastCsvCheck } from "./fast-csv.js";
 import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
 
 /** Options of a file load. */
@@ -26,6 +27,11 @@ export interface IngestOptions {
   table?: string;
   /** Rows per validation/append chunk (default 65536). */
   chunkRows?: number;
+  /**
+   * "auto" (default): clean CSV files are checked and staged inside DuckDB, anything else row by row;
+   * "rows": always validate row by row in lib/validate. Outcomes are the same either way.
+   */
+  engine?: "auto" | "rows";
   /** Called after each chunk is staged in the load table; a throw aborts (and rolls back) the file. */
   onProgress?: (info: { path: string; rows: number; bytes: number }) => void;
   /** Called with the outcome after every write of the file, just before it commits; a throw rolls the file back. */
@@ -53,6 +59,8 @@ export interface IngestFileResult {
   extraColumns: string[];
   /** The validation report of the rows read (null for skipped files). */
   report: ValidationReport | null;
+  /** How the rows were validated: "sql" (clean CSV checked in DuckDB) or "rows" (lib/validate). */
+  engine: "sql" | "rows" | null;
   durationMs: number;
 }
 
@@ -86,19 +94,21 @@ export async function ensureStaging(wh: Warehouse, t: RawTable): Promise<void> {
   await wh.exec(stagingDdl(t));
 }
 
-/** The sha256 (hex) and size of a file, streamed. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+/** The sha256 (hex), size and line shape of a file, in one streamed pass. */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number; shape: FileShape }> {
   const hash = createHash("sha256");
+  const scanner = new ShapeScanner();
   let bytes = 0;
   try {
-    for await (const chunk of createReadStream(path)) {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       hash.update(chunk as Buffer);
+      scanner.push(chunk as Buffer);
       bytes += (chunk as Buffer).length;
     }
   } catch (cause) {
     throw new DataError(`${path}: cannot read (${(cause as Error).message})`, { cause });
   }
-  return { sha256: hash.digest("hex"), bytes };
+  return { sha256: hash.digest("hex"), bytes, shape: scanner.shape() };
 }
 
 function formatOf(path: string): "csv" | "parquet" | "jsonl" {
@@ -278,6 +288,43 @@ function converted(c: TableSchema["columns"][number], alias: string): string {
   }
 }
 
+/** Where staged rows come from: a scratch table and SQL for each column's staging value, row and line. */
+interface StageSource {
+  table: string;
+  value: (c: TableSchema["columns"][number], alias: string) => string;
+  row: (alias: string) => string;
+  line: (alias: string) => string;
+}
+
+/** Insert a scratch table's rows into staging; rows whose natural key is already staged are quarantined instead. */
+async function stage(wh: Warehouse, t: RawTable, sha256: string, src: StageSource): Promise<{ staged: number; duplicates: number }> {
+  const stg = ident(t.staging);
+  const sha = literal(sha256);
+  const cols = t.schema.columns;
+  const staged0 = await wh.count(t.staging);
+  let duplicates = 0;
+  if (staged0 > 0 && t.key.length > 0) {
+    const keyCols = t.key.map((k) => cols.find((c) => c.name === k)!);
+    // The key is compared in staging types, so a row read from Parquet matches its CSV twin.
+    const keyed = `SELECT l.*, ${src.row("l")} AS _r, ${src.line("l")} AS _ln, ${keyCols.map((c) => `${src.value(c, "l")} AS ${ident("_k_" + c.name)}`).join(", ")} FROM ${src.table} l`;
+    const exists = `EXISTS (SELECT 1 FROM ${stg} s WHERE ${keyCols.map((c) => `s.${ident(c.name)} = k.${ident("_k_" + c.name)}`).join(" AND ")})`;
+    await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_keyed AS SELECT k.*, ${exists} AS _dup FROM (${keyed}) k`);
+    duplicates = (await wh.scalar(`SELECT count(*)::DOUBLE FROM _wh_keyed WHERE _dup`)) ?? 0;
+    if (duplicates > 0) {
+      const keyText = keyCols.map((c) => `'${c.name}=' || CAST(${src.value(c, "l")} AS VARCHAR)`).join(" || ', ' || ");
+      const rawJson = `to_json(struct_pack(${cols.map((c) => `${ident(c.name)} := ${src.value(c, "l")}`).join(", ")}))`;
+      await wh.exec(
+        `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(l._r AS BIGINT), CAST(l._ln AS BIGINT), ['natural key (' || ${keyText} || ') is already staged'], ${rawJson} FROM _wh_keyed l WHERE l._dup`,
+      );
+    }
+    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM _wh_keyed l WHERE NOT l._dup ORDER BY l._r`);
+    await wh.exec(`DROP TABLE _wh_keyed`);
+  } else {
+    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM ${src.table} l ORDER BY ${src.row("l")}`);
+  }
+  return { staged: (await wh.count(t.staging)) - staged0, duplicates };
+}
+
 /** Load one raw file into its staging table (idempotent; one transaction). */
 export async function ingestFile(wh: Warehouse, path: string, options: IngestOptions = {}): Promise<IngestFileResult> {
   const started = performance.now();
@@ -285,46 +332,45 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   const format = formatOf(file);
   const t = options.table ? rawTableNamed(options.table) : rawTableForPath(file);
   if (!t) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
-  const { sha256, bytes } = await sha256File(file);
+  const { sha256, bytes, shape } = await sha256File(file);
   await ensureStaging(wh, t);
   const base = { path: file, sha256, staging: t.staging, format, bytes } as const;
   const seen = await wh.rows(`SELECT path FROM wh_ingested_files WHERE sha256 = ?`, [sha256]);
   if (seen.length > 0) {
-    return { ...base, status: "skipped", skippedBecause: String(seen[0].path), rowsIn: 0, rowsStaged: 0, rowsQuarantined: 0, rowsDuplicate: 0, extraColumns: [], report: null, durationMs: performance.now() - started };
+    return { ...base, status: "skipped", skippedBecause: String(seen[0].path), rowsIn: 0, rowsStaged: 0, rowsQuarantined: 0, rowsDuplicate: 0, extraColumns: [], report: null, engine: null, durationMs: performance.now() - started };
   }
   const chunkRows = options.chunkRows ?? 65_536;
   const cols = loadColumns(t);
   const timestampColumns = new Set(t.schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name));
-  try {
-    return await wh.transaction(async () => {
-      await wh.exec(`CREATE OR REPLACE TEMP TABLE ${LOAD_TABLE} (${cols.map((c) => `${ident(c.name)} ${c.text ? "VARCHAR" : "DOUBLE"}`).join(", ")}, _row DOUBLE, _line DOUBLE)`);
-      await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
-      const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
-      const extra = new Set<string>();
-      let read = 0;
-      // Parquet/JSON-lines slices are read with queries on the connection, which would invalidate an
-      // open appender: those load through appenders opened per chunk.
-      const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols);
-      const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
-      let quarantinedByValidation = 0;
-      let rowsSeen = 0;
-      const handle = async (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], load: LoadAppender, q: QuarantineAppender): Promise<void> => {
-        if (unparseable.length > 0) {
-          validator.addUnparseable(unparseable);
-          q.append(unparseable, timestampColumns);
-        }
-        // The validator numbers rows in the order it sees them; good rows keep those numbers.
-        const rowBase = rowsSeen + unparseable.length;
-        const { good, quarantined } = validator.validate(chunk);
-        q.append(quarantined, timestampColumns);
-        quarantinedByValidation += unparseable.length + quarantined.length;
-        const bad = new Uint8Array(chunk.length);
-        for (const r of quarantined) bad[r.row - rowBase] = 1;
-        const rows = new Float64Array(good.length);
-        for (let i = 0, k = 0; i < chunk.length; i++) if (bad[i] === 0) rows[k++] = rowBase + i;
-        load.append(good, rows);
-        rowsSeen = rowBase + chunk.length;
-        options.onProgress?.({ path: file, rows: rowsSeen, bytes });
+  /** Validate row by row (lib/validate) into the load table; quarantined rows go to wh_quarantine. */
+  const validateRows = async (): Promise<{ report: ValidationReport; quarantined: number; extra: string[] }> => {
+    await wh.exec(`CREATE OR REPLACE TEMP TABLE ${LOAD_TABLE} (${cols.map((c) => `${ident(c.name)} ${c.text ? "VARCHAR" : "DOUBLE"}`).join(", ")}, _row DOUBLE, _line DOUBLE)`);
+    await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
+    const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
+    const extra = new Set<string>();
+    // Parquet/JSON-lines slices are read with queries on the connection, which would invalidate an
+    // open appender: those load through appenders opened per chunk.
+    const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols);
+    const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
+    let quarantinedByValidation = 0;
+    let rowsSeen = 0;
+    const handle = async (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], load: LoadAppender, q: QuarantineAppender): Promise<void> => {
+      if (unparseable.length > 0) {
+        validator.addUnparseable(unparseable);
+        q.append(unparseable, timestampColumns);
+      }
+      // The validator numbers rows in the order it sees them; good rows keep those numbers.
+      const rowBase = rowsSeen + unparseable.length;
+      const { good, quarantined } = validator.validate(chunk);
+      q.append(quarantined, timestampColumns);
+      quarantinedByValidation += unparseable.length + quarantined.length;
+      const bad = new Uint8Array(chunk.length);
+      for (const r of quarantined) bad[r.row - rowBase] = 1;
+      const rows = new Float64Array(good.length);
+      for (let i = 0, k = 0; i < chunk.length; i++) if (bad[i] === 0) rows[k++] = rowBase + i;
+      load.append(good, rows);
+      rowsSeen = rowBase + chunk.length;
+      options.onProgress?.({ path: file, rows: rowsSeen, bytes });
       };
       if (format === "csv") {
         const load = await openLoad();
@@ -351,36 +397,35 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
           }
         }
       }
-      const report = validator.report();
-      const stg = ident(t.staging);
       const sha = literal(sha256);
-      const table = literal(t.staging);
       await wh.exec(
-        `INSERT INTO wh_quarantine SELECT ${sha}, ${table}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+        `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
       );
-      const staged0 = await wh.count(t.staging);
-      let duplicates = 0;
-      if (staged0 > 0 && t.key.length > 0) {
-        const keyText = t.key.map((k) => `'${k}=' || CAST(${converted(t.schema.columns.find((c) => c.name === k)!, "l")} AS VARCHAR)`).join(" || ', ' || ");
-        const dupReason = `'natural key (' || ${keyText} || ') is already staged'`;
-        const rawJson = `to_json(struct_pack(${t.schema.columns.map((c) => `${ident(c.name)} := ${converted(c, "l")}`).join(", ")}))`;
-        // The key is compared in staging types, so a row read from Parquet matches its CSV twin.
-        const keyCols = t.key.map((k) => t.schema.columns.find((c) => c.name === k)!);
-        const keyed = `SELECT l.*, ${keyCols.map((c) => `${converted(c, "l")} AS ${ident("_k_" + c.name)}`).join(", ")} FROM ${LOAD_TABLE} l`;
-        const existsK = `EXISTS (SELECT 1 FROM ${stg} s WHERE ${keyCols.map((c) => `s.${ident(c.name)} = k.${ident("_k_" + c.name)}`).join(" AND ")})`;
-        await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_keyed AS SELECT k.*, ${existsK} AS _dup FROM (${keyed}) k`);
-        duplicates = (await wh.scalar(`SELECT count(*)::DOUBLE FROM _wh_keyed WHERE _dup`)) ?? 0;
-        if (duplicates > 0) {
-          await wh.exec(
-            `INSERT INTO wh_quarantine SELECT ${sha}, ${table}, CAST(l._row AS BIGINT), CAST(l._line AS BIGINT), [${dupReason}], ${rawJson} FROM _wh_keyed l WHERE l._dup`,
-          );
-        }
-        await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => converted(c, "l")).join(", ")}, ${sha} FROM _wh_keyed l WHERE NOT l._dup ORDER BY l._row`);
-        await wh.exec(`DROP TABLE _wh_keyed`);
+      return { report: validator.report(), quarantined: quarantinedByValidation, extra: [...extra] };
+  };
+  // The fast check runs before the transaction: a parse error there must not abort the file's load.
+  const fast = format === "csv" && (options.engine ?? "auto") === "auto" ? await fastCsvCheck(wh, t, file, shape) : null;
+  try {
+    return await wh.transaction(async () => {
+      let report: ValidationReport;
+      let source: StageSource;
+      let quarantinedByValidation = 0;
+      const extra = new Set<string>();
+      if (fast) {
+        report = fast.report;
+        for (const x of fast.extraColumns) extra.add(x);
+        // No blank lines and no quotes: data row r sits on line r + 2.
+        source = { table: fast.table, value: (c, a) => `${a}.${ident(c.name)}`, row: (a) => `${a}.rowid`, line: (a) => `${a}.rowid + 2` };
+        options.onProgress?.({ path: file, rows: report.rowsIn, bytes });
       } else {
-        await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => converted(c, "l")).join(", ")}, ${sha} FROM ${LOAD_TABLE} l ORDER BY l._row`);
+        const byRows = await validateRows();
+        report = byRows.report;
+        quarantinedByValidation = byRows.quarantined;
+        for (const x of byRows.extra) extra.add(x);
+        source = { table: LOAD_TABLE, value: converted, row: (a) => `${a}._row`, line: (a) => `${a}._line` };
       }
-      const staged = (await wh.count(t.staging)) - staged0;
+      const { staged, duplicates } = await stage(wh, t, sha256, source);
+      await wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}; DROP TABLE IF EXISTS _wh_fast`);
       const quarantined = quarantinedByValidation + duplicates;
       if (staged + quarantined !== report.rowsIn) {
         throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
@@ -396,7 +441,6 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         quarantined,
         duplicates,
       ]);
-      await wh.exec(`DROP TABLE ${LOAD_TABLE}; DROP TABLE ${QUARANTINE_LOAD}`);
       const result: IngestFileResult = {
         ...base,
         status: "loaded",
@@ -406,6 +450,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         rowsDuplicate: duplicates,
         extraColumns: [...extra],
         report,
+        engine: fast ? "sql" : "rows",
         durationMs: performance.now() - started,
       };
       await options.beforeCommit?.(result);
@@ -414,6 +459,8 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   } catch (error) {
     if (error instanceof WorkbenchError) throw error;
     throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
+  } finally {
+    if (fast) await wh.exec(`DROP TABLE IF EXISTS ${fast.table}`);
   }
 }
 

@@ -179,6 +179,7 @@ describe("bad input", () => {
       const ledger = await wh.rows(`SELECT CAST(rows_in AS DOUBLE) AS i, CAST(rows_staged AS DOUBLE) AS s, CAST(rows_quarantined AS DOUBLE) AS q FROM wh_ingested_files`);
       expect(ledger).toEqual([{ i: inputRows, s: inputRows - 8, q: 8 }]);
       expect(res.report?.success).toBe(false);
+      expect(res.engine).toBe("rows");
       // The raw values are kept with each quarantined row.
       const raw = await wh.rows(`SELECT CAST(raw AS VARCHAR) AS raw FROM wh_quarantine WHERE line = 42`);
       expect(JSON.parse(String(raw[0].raw)).road_type).toBe("autobahn");
@@ -233,6 +234,7 @@ describe("bad input", () => {
       await expect(
         ingestFile(wh, tripsCsv, {
           chunkRows: 100,
+          engine: "rows",
           onProgress: () => {
             if (++chunks === 3) throw new Error("disk unplugged");
           },
@@ -321,6 +323,32 @@ describe("every generator's output stages cleanly", () => {
       expect(String(ts[0].t)).toBe("2026-01-01 00:00:00");
     } finally {
       wh.close();
+    }
+  });
+
+  it("the DuckDB fast path and the row-by-row validator stage the same rows with the same report", async () => {
+    const dir = join(root, "engines");
+    await writeIndustrial({ devices: 4, samplesPerDevice: 500, faults: { ratePerDeviceHour: 30 } }, createRng(8), dir, ["csv"]);
+    await writeEv({ vehicles: 5, days: 60, failureRatePerVehicleYear: 3 }, createRng(9), dir, ["csv"]);
+    await copyFile(tripsCsv, join(dir, "fleet_trips.csv"));
+    for (const name of ["industrial_telemetry.csv", "ev_daily.csv", "fleet_trips.csv"]) {
+      const staged: Record<string, unknown>[][] = [];
+      const reports: unknown[] = [];
+      for (const engine of ["auto", "rows"] as const) {
+        const wh = await fresh(`engine-${engine}-${name}`);
+        try {
+          const res = await ingestFile(wh, join(dir, name), { engine });
+          expect(res.engine).toBe(engine === "auto" ? "sql" : "rows");
+          expect(res.rowsQuarantined).toBe(0);
+          reports.push(res.report!.expectations.map((e) => [e.label, e.success, e.elementCount, e.unexpectedCount]));
+          staged.push(await wh.rows(`SELECT * EXCLUDE (_sha256) FROM ${res.staging} ORDER BY rowid`));
+        } finally {
+          wh.close();
+        }
+      }
+      expect(staged[0].length).toBeGreaterThan(100);
+      expect(staged[0]).toEqual(staged[1]);
+      expect(reports[0]).toEqual(reports[1]);
     }
   });
 

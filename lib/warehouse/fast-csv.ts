@@ -1,0 +1,257 @@
+/**
+ * The fast path for clean CSV files: DuckDB parses the file in parallel as text, the expectation suite
+ * is compiled to SQL over it with lib/validate's parsing rules (the same number, integer and boolean
+ * grammars; timestamps only in the generators' exact ISO form), and a file that passes everything is
+ * staged straight from DuckDB. The path is conservative: it answers only "is every row clean?". On
+ * anything it cannot vouch for (a bad row, a blank line, quotes, a header problem, a suite it cannot
+ * compile, a row count that does not match the file's line count) it declines, and the caller runs
+ * the row-by-row validator (lib/validate), which quarantines with reasons. So the fast path changes
+ * speed, never outcomes.
+ */
+import { openSync, readSync, closeSync } from "node:fs";
+import type { Expectation } from "../validate/expectations.js";
+import { describeExpectation } from "../validate/expectations.js";
+import type { ExpectationResult, ValidationReport } from "../validate/validator.js";
+import { type Warehouse, ident, literal } from "./db.js";
+import type { RawTable } from "./tables.js";
+
+/** What the single pass over a file's bytes learned besides its checksum. */
+export interface FileShape {
+  /** Line feeds in the file. */
+  newlines: number;
+  /** Whether any double quote occurs (quoted fields may hide line breaks: no fast path). */
+  hasQuote: boolean;
+  /** Whether an empty line (or one holding only "\r") occurs. */
+  hasBlankLine: boolean;
+  /** Whether the last byte is a line feed. */
+  endsWithNewline: boolean;
+}
+
+/** Accumulates a FileShape over successive chunks of bytes. */
+export class ShapeScanner {
+  private newlines = 0;
+  private hasQuote = false;
+  private hasBlank = false;
+  private lineLength = 0;
+  private lastByte = -1;
+
+  /** Scan one chunk. */
+  push(chunk: Uint8Array): void {
+    if (!this.hasQuote && chunk.indexOf(34) !== -1) this.hasQuote = true;
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, from);
+      if (nl === -1) break;
+      const len = this.lineLength + (nl - from);
+      const before = nl > 0 ? chunk[nl - 1] : this.lastByte;
+      if (len === 0 || (len === 1 && before === 13)) this.hasBlank = true;
+      this.newlines++;
+      this.lineLength = 0;
+      from = nl + 1;
+    }
+    this.lineLength += chunk.length - from;
+    if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1];
+  }
+
+  /** The shape so far. */
+  shape(): FileShape {
+    return { newlines: this.newlines, hasQuote: this.hasQuote, hasBlankLine: this.hasBlank, endsWithNewline: this.lastByte === 10 };
+  }
+}
+
+const NUMBER = "^[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?$";
+const INTEGER = "^[+-]?[0-9]+$";
+const GENERATOR_ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$";
+
+function firstLine(path: string): string | null {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString("utf8");
+    const nl = text.indexOf("\n");
+    if (nl < 0) return null;
+    return text.slice(0, nl).replace(/\r$/, "");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Col = RawTable["schema"]["columns"][number];
+
+/** SQL of a column's typed value from its text (NULL when empty), and of "the text does not parse". */
+function parseSql(c: Col): { value: string; bad: string } {
+  const v = ident(c.name);
+  switch (c.type) {
+    case "float64":
+      return {
+        value: `CASE WHEN ${v} IS NULL OR ${v} IN ('NaN', 'nan', 'null', 'NULL') THEN NULL ELSE TRY_CAST(${v} AS DOUBLE) END`,
+        bad: `(${v} IS NOT NULL AND ${v} NOT IN ('NaN', 'nan', 'null', 'NULL') AND NOT regexp_full_match(${v}, ${literal(NUMBER)}))`,
+      };
+    case "int32":
+      return {
+        value: `TRY_CAST(${v} AS INTEGER)`,
+        bad: `(${v} IS NOT NULL AND (NOT regexp_full_match(${v}, ${literal(INTEGER)}) OR TRY_CAST(${v} AS INTEGER) IS NULL))`,
+      };
+    case "bool":
+      return {
+        value: `CASE WHEN lower(${v}) IN ('true', '1') THEN true WHEN lower(${v}) IN ('false', '0') THEN false END`,
+        bad: `(${v} IS NOT NULL AND lower(${v}) NOT IN ('true', '1', 'false', '0'))`,
+      };
+    case "timestamp":
+      return {
+        value: `TRY_CAST(rtrim(${v}, 'Z') AS TIMESTAMP)`,
+        bad: `(${v} IS NOT NULL AND (NOT regexp_full_match(${v}, ${literal(GENERATOR_ISO)}) OR TRY_CAST(rtrim(${v}, 'Z') AS TIMESTAMP) IS NULL))`,
+      };
+    default:
+      return { value: v, bad: "false" };
+  }
+}
+
+/** SQL counting the rows an expectation fails on the typed scratch table, or null if not compilable. */
+function failCountSql(e: Expectation, cols: Map<string, Col>, table: string): string | null {
+  const colOf = (name: string): Col | null => cols.get(name) ?? null;
+  switch (e.kind) {
+    case "column_exists":
+    case "row_count_between":
+      return "0";
+    case "not_null": {
+      const c = colOf(e.column);
+      return c ? `count_if(${ident(c.name)} IS NULL)` : null;
+    }
+    case "column_type": {
+      const c = colOf(e.column);
+      if (!c) return null;
+      const want = { float64: "number", int32: "integer", bool: "boolean", timestamp: "timestamp", category: "string" }[c.type];
+      if (e.type === want) return "0";
+      if (e.type === "number" && c.type === "int32") return "0";
+      if (e.type === "integer" && c.type === "float64") return `count_if(${ident(c.name)} <> floor(${ident(c.name)}))`;
+      return null;
+    }
+    case "values_between": {
+      const c = colOf(e.column);
+      if (!c || (c.type !== "float64" && c.type !== "int32")) return null;
+      const v = ident(c.name);
+      const parts: string[] = [];
+      if (e.min !== undefined) parts.push(`${v} ${e.strictMin ? "<=" : "<"} ${e.min}`);
+      if (e.max !== undefined) parts.push(`${v} ${e.strictMax ? ">=" : ">"} ${e.max}`);
+      return parts.length ? `count_if(${parts.join(" OR ")})` : "0";
+    }
+    case "in_set": {
+      const c = colOf(e.column);
+      if (!c) return null;
+      if (c.type === "category" && e.values.every((x) => typeof x === "string")) {
+        return `count_if(${ident(c.name)} NOT IN (${e.values.map((x) => literal(String(x))).join(", ")}))`;
+      }
+      if ((c.type === "int32" || c.type === "float64") && e.values.every((x) => typeof x === "number")) {
+        return `count_if(${ident(c.name)} NOT IN (${e.values.join(", ")}))`;
+      }
+      return null;
+    }
+    case "unique": {
+      const ks = e.columns.map(colOf);
+      if (ks.some((k) => k === null)) return null;
+      const ids = ks.map((k) => ident(k!.name));
+      // Rows with a null key part are not compared, as in lib/validate.
+      return `(SELECT count(*) - count(DISTINCT (${ids.join(", ")})) FROM ${table} WHERE ${ids.map((i) => `${i} IS NOT NULL`).join(" AND ")})`;
+    }
+    case "monotonic": {
+      const c = colOf(e.column);
+      const gs = e.groupBy.map(colOf);
+      if (!c || gs.some((g) => g === null)) return null;
+      const v = ident(c.name);
+      const part = gs.length ? `PARTITION BY ${gs.map((g) => ident(g!.name)).join(", ")}` : "";
+      // In a file where every row is clean each row is compared with the previous non-null one of its
+      // group, which is exactly the validator's "last committed value".
+      return `(SELECT count_if(${v} ${e.strict ? "<=" : "<"} prev) FROM (SELECT ${v}, lag(${v}) OVER (${part} ORDER BY rowid) AS prev FROM ${table} WHERE ${v} IS NOT NULL))`;
+    }
+  }
+}
+
+/** The outcome of a successful fast check: the scratch table holds the typed rows, its rowid in file order. */
+export interface FastCheck {
+  table: string;
+  report: ValidationReport;
+  extraColumns: string[];
+}
+
+/**
+ * Parse and check a CSV file in DuckDB. Returns the typed scratch table and the report when every row
+ * is clean, or null (with nothing left behind) when the row-by-row validator must decide.
+ */
+export async function fastCsvCheck(wh: Warehouse, t: RawTable, path: string, shape: FileShape): Promise<FastCheck | null> {
+  if (shape.hasQuote || shape.hasBlankLine) return null;
+  const header = firstLine(path);
+  if (header === null) return null;
+  const names = header.split(",").map((h) => h.trim());
+  if (new Set(names).size !== names.length) return null;
+  const cols = new Map(t.schema.columns.map((c) => [c.name, c]));
+  if (t.schema.columns.some((c) => !names.includes(c.name))) return null;
+  const rowsExpected = shape.newlines - 1 + (shape.endsWithNewline ? 0 : 1);
+  const table = "_wh_fast";
+  const spec = names.map((n) => `${literal(n)}: 'VARCHAR'`).join(", ");
+  const source = `read_csv(${literal(path)}, header = true, columns = {${spec}}, auto_detect = false, strict_mode = true, null_padding = false, delim = ',', quote = '"', escape = '"')`;
+  const typed = t.schema.columns.map((c) => `${parseSql(c).value} AS ${ident(c.name)}`);
+  const bad = t.schema.columns.map((c) => parseSql(c).bad).filter((b) => b !== "false");
+  const sqls = t.suite.expectations.map((e) => failCountSql(e, cols, table));
+  if (sqls.some((s) => s === null)) return null;
+  try {
+    await wh.exec(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${typed.join(", ")}, (${bad.length ? bad.join(" OR ") : "false"}) AS _bad FROM ${source}`,
+    );
+  } catch {
+    // Field-count and encoding problems: the validator reports them line by line.
+    await wh.exec(`DROP TABLE IF EXISTS ${table}`);
+    return null;
+  }
+  const decline = async (): Promise<null> => {
+    await wh.exec(`DROP TABLE IF EXISTS ${table}`);
+    return null;
+  };
+  const rows = (await wh.scalar(`SELECT count(*)::DOUBLE FROM ${table}`)) ?? 0;
+  if (rows !== rowsExpected) return decline();
+  if (((await wh.scalar(`SELECT count_if(_bad)::DOUBLE FROM ${table}`)) ?? 0) > 0) return decline();
+  const countsRow = await wh.rows(`SELECT ${sqls.map((s, i) => `CAST(${s} AS DOUBLE) AS e${i}`).join(", ")} FROM ${table}`);
+  const counts = sqls.map((_, i) => Number((countsRow[0] ?? {})[`e${i}`] ?? 0));
+  const exps = t.suite.expectations;
+  if (exps.some((e, i) => counts[i] > 0 && "quarantine" in e && e.quarantine)) return decline();
+  const results: ExpectationResult[] = exps.map((e, index) => {
+    const elementCount = e.kind === "column_exists" ? 0 : rows;
+    let unexpected = counts[index];
+    let success: boolean;
+    let note: string | undefined;
+    if (e.kind === "row_count_between") {
+      success = rows >= (e.min ?? 0) && rows <= (e.max ?? Infinity);
+      unexpected = success ? 0 : 1;
+      if (!success) note = `row count ${rows}`;
+    } else {
+      const mostly = "mostly" in e ? e.mostly : 1;
+      success = elementCount === 0 ? true : (elementCount - unexpected) / elementCount >= mostly - 1e-12;
+    }
+    return {
+      index,
+      label: describeExpectation(e),
+      expectation: e,
+      success,
+      elementCount,
+      unexpectedCount: unexpected,
+      unexpectedPercent: elementCount > 0 ? (100 * unexpected) / elementCount : 0,
+      examples: [],
+      ...(note ? { note } : {}),
+    };
+  });
+  await wh.exec(`ALTER TABLE ${table} DROP COLUMN _bad`);
+  const report: ValidationReport = {
+    kind: "validation-report",
+    version: 1,
+    suite: t.suite.name,
+    source: path,
+    success: results.every((r) => r.success),
+    rowsIn: rows,
+    rowsGood: rows,
+    rowsQuarantined: 0,
+    rowsUnparseable: 0,
+    expectations: results,
+  };
+  return { table, report, extraColumns: names.filter((n) => !cols.has(n)) };
+}
