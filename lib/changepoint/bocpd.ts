@@ -70,6 +70,25 @@ export interface BocpdDetector {
   exceedance(baselineRate: number, ratio: number): number;
   /** Forget all observations. */
   reset(): void;
+  /** The detector's full state as plain JSON (kind "bocpd", version 1), to resume with bocpdFromJSON. */
+  toJSON(): BocpdState;
+}
+
+/** Serialized BOCPD state. */
+export interface BocpdState {
+  readonly kind: "bocpd";
+  readonly version: 1;
+  readonly model: BocpdModel;
+  readonly options: { hazard: number; threshold: number; maxRuns: number | null; shortRun: number };
+  readonly t: number;
+  readonly mass: number;
+  readonly maxCount: number;
+  readonly start: number[];
+  readonly prob: number[];
+  readonly s1: number[];
+  readonly s2: number[];
+  readonly s3: number[];
+  readonly s4: number[];
 }
 
 const LOG_PI = Math.log(Math.PI);
@@ -488,6 +507,50 @@ class Bocpd implements BocpdDetector {
     this.mass = mass;
   }
 
+  toJSON(): BocpdState {
+    const K = this.count;
+    const take = (a: Float64Array): number[] => Array.from(a.subarray(0, K));
+    return {
+      kind: "bocpd",
+      version: 1,
+      model: this.model,
+      options: {
+        hazard: this.hazard,
+        threshold: this.threshold,
+        maxRuns: Number.isFinite(this.maxRuns) ? this.maxRuns : null,
+        shortRun: this.shortRun,
+      },
+      t: this.t,
+      mass: this.mass,
+      maxCount: this.maxCount,
+      start: take(this.start),
+      prob: take(this.prob),
+      s1: take(this.s1),
+      s2: take(this.s2),
+      s3: take(this.s3),
+      s4: take(this.s4),
+    };
+  }
+
+  /** Load a state produced by toJSON (called by bocpdFromJSON on a fresh detector). */
+  load(state: BocpdState): void {
+    const K = state.prob.length;
+    for (const key of ["start", "s1", "s2", "s3", "s4"] as const) {
+      if (state[key].length !== K) throw new ConfigError(`invalid bocpd state: ${key} has ${state[key].length} entries, prob has ${K}`);
+    }
+    this.ensure(K + 1);
+    this.start.set(state.start);
+    this.prob.set(state.prob);
+    this.s1.set(state.s1);
+    this.s2.set(state.s2);
+    this.s3.set(state.s3);
+    this.s4.set(state.s4);
+    this.count = K;
+    this.t = state.t;
+    this.mass = state.mass;
+    this.maxCount = state.maxCount;
+  }
+
   runLengthPosterior(): { runLength: Int32Array; probability: Float64Array } {
     const K = this.count;
     const runLength = new Int32Array(K);
@@ -553,6 +616,16 @@ function positive(v: number, key: string): void {
 /** Create a streaming BOCPD detector for the given observation model. */
 export function createBocpd(model: BocpdModel, options: BocpdOptions = {}): BocpdDetector {
   return new Bocpd(model, options);
+}
+
+/** Resume a detector from its toJSON state (same results, bit for bit, as never stopping). */
+export function bocpdFromJSON(state: BocpdState): BocpdDetector {
+  if (state.kind !== "bocpd" || state.version !== 1) {
+    throw new ConfigError(`invalid bocpd state: kind ${String(state.kind)}, version ${String(state.version)}`);
+  }
+  const det = new Bocpd(state.model, { ...state.options, maxRuns: state.options.maxRuns ?? Infinity });
+  det.load(state);
+  return det;
 }
 
 /** Per-observation BOCPD summaries of a whole series. */

@@ -5,6 +5,9 @@
  * alarm days. Pure functions of plain arrays, so every detector is judged by the same rule.
  */
 import { ConfigError, DataError } from "../errors.js";
+import { gammaPosterior, resolveGammaPrior, type GammaPosteriorSummary, type GammaPrior } from "./gammaPoisson.js";
+import { hazardRatioPosterior, type HazardRatioSummary } from "./hazardRatio.js";
+import { validateCounts } from "./validate.js";
 
 /** One regression episode. */
 export interface Episode {
@@ -63,4 +66,66 @@ export function extractEpisodes(signal: ArrayLike<number>, options: EpisodeOptio
   }
   close();
   return out;
+}
+
+/** An episode with its rates and hazard ratio against a baseline window. */
+export interface AnnotatedEpisode extends Episode {
+  /** Rate over the baseline window before the episode. */
+  readonly baseline: GammaPosteriorSummary;
+  /** Rate over the episode's days start..end. */
+  readonly rate: GammaPosteriorSummary;
+  /** Posterior of rate / baseline: median, interval, P(HR > threshold). */
+  readonly hazardRatio: HazardRatioSummary;
+}
+
+/** Settings of annotateEpisodes. */
+export interface AnnotateOptions {
+  /** Gamma prior on both rates (default: shape 1 centred on the pooled rate of the series). */
+  readonly prior?: GammaPrior;
+  /** Days before the episode's start used as its baseline (default: all earlier days). */
+  readonly baselineDays?: number;
+  /** Credible level (default 0.95). */
+  readonly level?: number;
+  /** HR threshold of pExceed (default 1.5). */
+  readonly threshold?: number;
+}
+
+/**
+ * Attach to each episode the Gamma posteriors of its rate and of a baseline window just before it,
+ * and the exact posterior of their hazard ratio (see hazardRatio.ts).
+ */
+export function annotateEpisodes(
+  episodes: readonly Episode[],
+  counts: ArrayLike<number>,
+  exposure?: ArrayLike<number>,
+  options: AnnotateOptions = {},
+): AnnotatedEpisode[] {
+  const series = validateCounts(counts, exposure);
+  const prior = resolveGammaPrior(options.prior, series);
+  const level = options.level ?? 0.95;
+  const threshold = options.threshold ?? 1.5;
+  const n = series.counts.length;
+  const baselineDays = options.baselineDays ?? Infinity;
+  if (!(baselineDays >= 1)) throw new ConfigError(`invalid baselineDays: ${baselineDays}`);
+  return episodes.map((ep, idx) => {
+    if (!(Number.isInteger(ep.start) && Number.isInteger(ep.end) && ep.start >= 0 && ep.end < n && ep.start <= ep.end)) {
+      throw new DataError(`episodes[${idx}]: days ${ep.start}..${ep.end} are outside the series of ${n} days`);
+    }
+    const from = Math.max(0, ep.start - baselineDays);
+    let sb = 0;
+    let eb = 0;
+    for (let t = from; t < ep.start; t++) {
+      sb += series.counts[t];
+      eb += series.exposure[t];
+    }
+    let se = 0;
+    let ee = 0;
+    for (let t = ep.start; t <= ep.end; t++) {
+      se += series.counts[t];
+      ee += series.exposure[t];
+    }
+    const baseline = gammaPosterior(sb, eb, prior, level);
+    const rate = gammaPosterior(se, ee, prior, level);
+    return { ...ep, baseline, rate, hazardRatio: hazardRatioPosterior(baseline, rate, { level, threshold }) };
+  });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createBocpd, runBocpd, type BocpdModel } from "../../lib/changepoint/bocpd.js";
+import { bocpdFromJSON, createBocpd, runBocpd, type BocpdModel, type BocpdState } from "../../lib/changepoint/bocpd.js";
 import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
 import { createRng } from "../../lib/util/random.js";
 import { COAL, COAL_START_YEAR } from "./helpers.js";
@@ -89,6 +89,26 @@ describe("BOCPD properties", () => {
       return out;
     };
     expect(restarts(pruned.mapRunLength)).toEqual(restarts(exact.mapRunLength));
+  });
+
+  it("toJSON / bocpdFromJSON resumes bit-identically", () => {
+    const rng = createRng(4);
+    const xs = Array.from({ length: 400 }, (_, t) => rng.normal() + (t > 200 ? 3 : 0));
+    const model: BocpdModel = { kind: "normal-gamma", mu: 0, kappa: 1, alpha: 1, beta: 1 };
+    const whole = createBocpd(model, { maxRuns: 40 });
+    const first = createBocpd(model, { maxRuns: 40 });
+    for (let t = 0; t < 250; t++) {
+      whole.update(xs[t]);
+      first.update(xs[t]);
+    }
+    const resumed = bocpdFromJSON(JSON.parse(JSON.stringify(first)) as BocpdState);
+    for (let t = 250; t < 400; t++) {
+      const a = whole.update(xs[t]);
+      const b = resumed.update(xs[t]);
+      expect(b.mapRunLength).toBe(a.mapRunLength);
+      expect(b.pShortRun).toBe(a.pShortRun);
+      expect(b.logPredictive).toBe(a.logPredictive);
+    }
   });
 
   it("the streaming API reuses one summary object and reset() forgets", () => {

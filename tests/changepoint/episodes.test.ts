@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { extractEpisodes } from "../../lib/changepoint/episodes.js";
+import { annotateEpisodes, extractEpisodes } from "../../lib/changepoint/episodes.js";
+import { hazardRatioExceedance } from "../../lib/changepoint/hazardRatio.js";
 import { bootstrapMean, detectionMetrics } from "../../lib/changepoint/metrics.js";
 import { createRng } from "../../lib/util/random.js";
 import { DataError } from "../../lib/errors.js";
@@ -64,5 +65,25 @@ describe("detectionMetrics", () => {
     expect(m.detected).toBe(0);
     expect(Number.isNaN(m.mttd)).toBe(true);
     expect(m.falseAlarmsPer1000Days).toBe(0);
+  });
+});
+
+describe("annotateEpisodes", () => {
+  it("compares the episode's rate with the baseline window before it (conjugate posteriors)", () => {
+    const counts = [1, 0, 2, 1, 1, 0, 5, 6, 4, 1, 0];
+    const exposure = [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+    const [ep] = annotateEpisodes([{ start: 6, end: 8, alertDay: 7, peak: 0.9 }], counts, exposure, {
+      prior: { shape: 1, rate: 10 },
+      baselineDays: 4,
+    });
+    // Baseline days 2..5: 4 events over 40; episode days 6..8: 15 events over 30.
+    expect(ep.baseline.shape).toBe(5);
+    expect(ep.baseline.rate).toBe(50);
+    expect(ep.rate.shape).toBe(16);
+    expect(ep.rate.rate).toBe(40);
+    expect(ep.hazardRatio.pExceed).toBeCloseTo(hazardRatioExceedance(1.5, { shape: 5, rate: 50 }, { shape: 16, rate: 40 }), 14);
+    expect(ep.hazardRatio.pExceed).toBeGreaterThan(0.9);
+    expect(ep.alertDay).toBe(7);
+    expect(() => annotateEpisodes([{ start: 9, end: 12, alertDay: 9, peak: 1 }], counts, exposure)).toThrow(/episodes\[0\]/);
   });
 });
