@@ -79,21 +79,23 @@ export function hazardRatioMixture(
   weights: ArrayLike<number>,
   before: readonly GammaParams[],
   after: readonly GammaParams[],
-  options: { level?: number; threshold?: number } = {},
-): Omit<HazardRatioSummary, "mean" | "median"> & { median: number } {
+  options: { level?: number; threshold?: number; interval?: boolean } = {},
+): { median: number; lower: number; upper: number; level: number; threshold: number; pExceed: number } {
   const level = options.level ?? 0.95;
   const threshold = options.threshold ?? 1.5;
   checkLevel(level);
   let total = 0;
   for (let k = 0; k < weights.length; k++) total += weights[k];
+  let pExceed = 0;
+  for (let k = 0; k < weights.length; k++) pExceed += weights[k] * hazardRatioExceedance(threshold, before[k], after[k]);
+  if (options.interval === false) return { median: NaN, lower: NaN, upper: NaN, level, threshold, pExceed: pExceed / total };
   const cdfAt = (c: number): number => {
     let s = 0;
     for (let k = 0; k < weights.length; k++) s += weights[k] * hazardRatioCdf(c, before[k], after[k]);
     return s / total;
   };
-  let pExceed = 0;
-  for (let k = 0; k < weights.length; k++) pExceed += weights[k] * hazardRatioExceedance(threshold, before[k], after[k]);
-  // Bracket all quantiles from the heaviest component's median by doubling, then bisect in log HR.
+  // Bracket all quantiles from the heaviest component's median by doubling, then bisect in log HR
+  // to a relative precision of 1e-10 (each step costs one incomplete beta per component).
   const tail = (1 - level) / 2;
   let heaviest = 0;
   for (let k = 1; k < weights.length; k++) if (weights[k] > weights[heaviest]) heaviest = k;
@@ -102,7 +104,16 @@ export function hazardRatioMixture(
   let hi = centre;
   for (let i = 0; i < 2000 && cdfAt(lo) > tail; i++) lo /= 2;
   for (let i = 0; i < 2000 && cdfAt(hi) < 1 - tail; i++) hi *= 2;
-  const q = (p: number): number => Math.exp(bisect((u) => cdfAt(Math.exp(u)), p, Math.log(lo), Math.log(hi), 64));
+  const q = (p: number): number => {
+    let a = Math.log(lo);
+    let b = Math.log(hi);
+    while (b - a > 1e-10) {
+      const mid = 0.5 * (a + b);
+      if (cdfAt(Math.exp(mid)) < p) a = mid;
+      else b = mid;
+    }
+    return Math.exp(0.5 * (a + b));
+  };
   return { median: q(0.5), lower: q(tail), upper: q(1 - tail), level, threshold, pExceed: pExceed / total };
 }
 

@@ -34,6 +34,12 @@ export interface SingleChangepointOptions {
    * hazard-ratio mixture (default 1e-12): their total weight is below n * tolerance.
    */
   readonly mixtureTolerance?: number;
+  /**
+   * The averaged HR interval costs about 100 incomplete-beta evaluations per retained change day;
+   * above this many retained days (default 20000) only its P(HR > threshold) is computed and the
+   * interval is NaN (the HR at the MAP day is always complete).
+   */
+  readonly maxMixtureDays?: number;
 }
 
 /** Posterior of the single-change model. */
@@ -140,7 +146,8 @@ export function singleChangepoint(
       bs.push({ shape: prior.shape + S[tau], rate: prior.rate + E[tau] });
       as.push({ shape: prior.shape + S[n] - S[tau], rate: prior.rate + E[n] - E[tau] });
     }
-    hazardRatio = hazardRatioMixture(weights, bs, as, { level, threshold });
+    const interval = weights.length <= (options.maxMixtureDays ?? 20000);
+    hazardRatio = hazardRatioMixture(weights, bs, as, { level, threshold, interval });
     pExceed += (1 - pNoChange) * hazardRatio.pExceed;
   }
   const logBayesFactor = logChange - logNoChange;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { singleChangepoint } from "../../lib/changepoint/singleChangepoint.js";
-import { hazardRatioExceedance } from "../../lib/changepoint/hazardRatio.js";
+import { hazardRatioCdf, hazardRatioExceedance } from "../../lib/changepoint/hazardRatio.js";
 import { COAL, COAL_START_YEAR, logSumExp, segmentMarginalClosedForm, segmentMarginalQuadrature } from "./helpers.js";
 
 // Small series with exposure, a zero-exposure day and a visible rate increase.
@@ -63,6 +63,47 @@ describe("singleChangepoint: exact posterior", () => {
     }
     expect(r.pExceed).toBeCloseTo(mix, 12);
     expect(r.hazardRatio!.lower).toBeLessThan(r.hazardRatio!.upper);
+    // The averaged interval's ends are the 2.5% and 97.5% points of the mixture CDF.
+    const mixtureCdf = (c: number): number => {
+      let v = 0;
+      for (let t = 1; t < x.length; t++) {
+        const sb = x.slice(0, t).reduce((a, b) => a + b, 0);
+        const eb = e.slice(0, t).reduce((a, b) => a + b, 0);
+        const sa = x.slice(t).reduce((a, b) => a + b, 0);
+        const ea = e.slice(t).reduce((a, b) => a + b, 0);
+        v += r.posterior[t] * hazardRatioCdf(c, { shape: 2 + sb, rate: 15 + eb }, { shape: 2 + sa, rate: 15 + ea });
+      }
+      return v / (1 - r.pNoChange);
+    };
+    expect(mixtureCdf(r.hazardRatio!.lower)).toBeCloseTo(0.025, 8);
+    expect(mixtureCdf(r.hazardRatio!.upper)).toBeCloseTo(0.975, 8);
+    expect(mixtureCdf(r.hazardRatio!.median)).toBeCloseTo(0.5, 8);
+  });
+
+  it("minSegment restricts the change days; the prior stays uniform over the allowed ones", () => {
+    const r = singleChangepoint(x, e, { prior, minSegment: 3 });
+    const n = x.length;
+    const logs: number[] = [];
+    for (let tau = 3; tau <= n - 3; tau++) {
+      logs.push(
+        Math.log(0.5 / (n - 5)) +
+          segmentMarginalClosedForm(x.slice(0, tau), e.slice(0, tau), 2, 15) +
+          segmentMarginalClosedForm(x.slice(tau), e.slice(tau), 2, 15),
+      );
+    }
+    const logZ = logSumExp([Math.log(0.5) + segmentMarginalClosedForm(x, e, 2, 15), ...logs]);
+    for (let tau = 0; tau < n; tau++) {
+      const expected = tau >= 3 && tau <= n - 3 ? Math.exp(logs[tau - 3] - logZ) : 0;
+      expect(r.posterior[tau]).toBeCloseTo(expected, 12);
+    }
+  });
+
+  it("a long flat series stays fast: P(HR > 1.5) exact, averaged interval skipped beyond maxMixtureDays", () => {
+    const n = 50000;
+    const r = singleChangepoint(new Float64Array(n), undefined, { prior: { shape: 1, rate: 1 } });
+    expect(Number.isNaN(r.hazardRatio!.lower)).toBe(true);
+    expect(r.hazardRatio!.pExceed).toBeGreaterThan(0);
+    expect(r.hazardRatioAtMap!.lower).toBeLessThan(r.hazardRatioAtMap!.upper);
   });
 
   it("splitting on either side of a zero-exposure day gives the same posterior", () => {
