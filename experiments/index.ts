@@ -4,8 +4,10 @@
  */
 import type { ExperimentDefinition } from "../lib/experiment/definition.js";
 import rateEstimate from "./rate-estimate.js";
+import rareEvents from "./rare-events.js";
 
 /** Every registered experiment, keyed by name. */
 export const experiments: Record<string, ExperimentDefinition> = {
   [rateEstimate.name]: rateEstimate,
+  [rareEvents.name]: rareEvents,
 };
