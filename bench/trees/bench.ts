@@ -74,6 +74,8 @@ function main(): void {
     console.log("running ours ...");
     const boost = timed(() => train({ objective: "binary", numLeaves: LEAVES, maxBin: 255, learningRate: 0.1 }, trainSet, { numBoostRound: ROUNDS }));
     const booster = boost.value;
+    const boost2 = timed(() => train({ objective: "binary", numLeaves: LEAVES, maxBin: 255, learningRate: 0.1, numThreads: 2 }, trainSet, { numBoostRound: ROUNDS }));
+    const auc2 = rocAuc(testSet.y, boost2.value.predict(testSet.X));
     const pred = timed(() => booster.predict(testSet.X));
     const auc = rocAuc(testSet.y, pred.value);
     // Prediction throughput on a fixed batch, best of three (the first call warms the JIT).
@@ -100,8 +102,10 @@ function main(): void {
     const lgb2 = peer?.boosting.find((b) => b.threads === 2);
     rows.push([`boost train wall s, 1 thread (${ROUNDS} trees)`, f(boost.wall), f(lgb1?.train_s), ratio(boost.wall, lgb1?.train_s)]);
     rows.push(["boost train CPU s, 1 thread", f(boost.cpu), f(lgb1?.train_cpu_s), ratio(boost.cpu, lgb1?.train_cpu_s)]);
-    rows.push(["boost train wall s, 2 threads (ours: 1 thread)", f(boost.wall), f(lgb2?.train_s), ratio(boost.wall, lgb2?.train_s)]);
+    rows.push(["boost train wall s, 2 threads", f(boost2.wall), f(lgb2?.train_s), ratio(boost2.wall, lgb2?.train_s)]);
+    rows.push(["boost train CPU s, 2 threads (main thread only for ours)", f(boost2.cpu), f(lgb2?.train_cpu_s), "n/a"]);
     rows.push(["boost test AUC", f(auc, 5), f(lgb1?.auc, 5), lgb1 ? `diff ${(auc - lgb1.auc).toFixed(5)}` : "n/a"]);
+    rows.push(["boost test AUC, 2 threads", f(auc2, 5), f(lgb2?.auc, 5), lgb2 ? `diff ${(auc2 - lgb2.auc).toFixed(5)}` : "n/a"]);
     rows.push(["boost predict rows/s (1 thread, CPU)", f(testSet.X.nRows / bestPredict, 0), f(lgb1?.predict_rows_per_s, 0), ratio(testSet.X.nRows / bestPredict, lgb1?.predict_rows_per_s)]);
     rows.push(["random forest fit s (100 trees, depth 12)", f(rf.wall), f(peer?.random_forest?.fit_s), ratio(rf.wall, peer?.random_forest?.fit_s)]);
     rows.push(["random forest predict s", f(rfPred.wall, 3), f(peer?.random_forest?.predict_s, 3), ratio(rfPred.wall, peer?.random_forest?.predict_s)]);
@@ -117,7 +121,7 @@ function main(): void {
     console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
     for (const r of rows) console.log(line(r));
     console.log("Targets: boosting train <= 1.5x LightGBM at the same thread count with AUC within 0.002; isolation forest no slower than scikit-learn; prediction >= 1M rows/s.");
-    console.log("Ours is single-threaded: the 2-thread row compares our 1-thread time with LightGBM's 2-thread time.");
+    console.log("Ours at 2 threads: histograms built by the main thread plus one worker (bit-identical to 1 thread).");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

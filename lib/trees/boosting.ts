@@ -300,7 +300,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
     },
     binRng,
   );
-  const bins = binMatrix(x, mappers);
+  const bins = binMatrix(x, mappers, params.numThreads > 1);
   const usable: number[] = [];
   for (let f = 0; f < nf; f++) if (mappers[f].totalBins >= 2) usable.push(f);
   const learner = new HistTreeLearner(bins, mappers, params);
@@ -341,74 +341,78 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   let bestScore = NaN;
   let bestIter = 0;
   let bestIteration = 0;
-  for (let iter = 0; iter < numRounds; iter++) {
-    if (useBagging && iter % params.baggingFreq === 0) {
-      bagCount = sampleSorted(n, Math.max(1, Math.floor(params.baggingFraction * n)), bagRng, bag as Uint32Array);
-      (bagMark as Uint8Array).fill(0);
-      for (let i = 0; i < bagCount; i++) (bagMark as Uint8Array)[(bag as Uint32Array)[i]] = 1;
-    }
-    objective.gradients(scores, grad, hess);
-    const iterTrees: Tree[] = [];
-    let anySplit = false;
-    for (let k = 0; k < K; k++) {
-      let features: Int32Array;
-      if (nFeat >= usable.length) features = Int32Array.from(usable);
-      else {
-        const m = sampleSorted(usable.length, nFeat, featRng, featBuf);
-        features = Int32Array.from(featBuf.subarray(0, m), (i) => usable[i]);
+  try {
+    for (let iter = 0; iter < numRounds; iter++) {
+      if (useBagging && iter % params.baggingFreq === 0) {
+        bagCount = sampleSorted(n, Math.max(1, Math.floor(params.baggingFraction * n)), bagRng, bag as Uint32Array);
+        (bagMark as Uint8Array).fill(0);
+        for (let i = 0; i < bagCount; i++) (bagMark as Uint8Array)[(bag as Uint32Array)[i]] = 1;
       }
-      const gk = grad.subarray(k * n, (k + 1) * n);
-      const hk = hess.subarray(k * n, (k + 1) * n);
-      const grown = learner.grow(gk, hk, bag, bagCount, features);
-      const tree = grown.tree;
-      if (grown.numLeaves > 1) anySplit = true;
-      for (let i = 0; i < tree.leafValue.length; i++) tree.leafValue[i] *= params.learningRate;
-      const sk = scores.subarray(k * n, (k + 1) * n);
-      for (let l = 0; l < grown.numLeaves; l++) {
-        const v = tree.leafValue[l];
-        const b = grown.leafBegin[l];
-        const e = b + grown.leafCount[l];
-        for (let i = b; i < e; i++) sk[grown.rows[i]] += v;
-      }
-      if (bagMark !== null) {
-        for (let r = 0; r < n; r++) if (bagMark[r] === 0) sk[r] += tree.leafValue[leafIndexOf(tree, x.values, r * nf)];
-      }
-      iterTrees.push(tree);
-    }
-    if (!anySplit) {
-      // LightGBM's rule: a round in which no tree could split ends training and is dropped.
-      break;
-    }
-    trees.push(...iterTrees);
-    const evaluations: EvalRecord[] = [];
-    for (const v of valids) {
-      const vn = v.x.nRows;
-      const single = new FlatForest(iterTrees);
+      objective.gradients(scores, grad, hess);
+      const iterTrees: Tree[] = [];
+      let anySplit = false;
       for (let k = 0; k < K; k++) {
-        const tmp = new Float64Array(vn);
-        single.addPredictions(v.x, tmp, 1, k, k + 1);
-        for (let r = 0; r < vn; r++) v.scores[k * vn + r] += tmp[r];
+        let features: Int32Array;
+        if (nFeat >= usable.length) features = Int32Array.from(usable);
+        else {
+          const m = sampleSorted(usable.length, nFeat, featRng, featBuf);
+          features = Int32Array.from(featBuf.subarray(0, m), (i) => usable[i]);
+        }
+        const gk = grad.subarray(k * n, (k + 1) * n);
+        const hk = hess.subarray(k * n, (k + 1) * n);
+        const grown = learner.grow(gk, hk, bag, bagCount, features);
+        const tree = grown.tree;
+        if (grown.numLeaves > 1) anySplit = true;
+        for (let i = 0; i < tree.leafValue.length; i++) tree.leafValue[i] *= params.learningRate;
+        const sk = scores.subarray(k * n, (k + 1) * n);
+        for (let l = 0; l < grown.numLeaves; l++) {
+          const v = tree.leafValue[l];
+          const b = grown.leafBegin[l];
+          const e = b + grown.leafCount[l];
+          for (let i = b; i < e; i++) sk[grown.rows[i]] += v;
+        }
+        if (bagMark !== null) {
+          for (let r = 0; r < n; r++) if (bagMark[r] === 0) sk[r] += tree.leafValue[leafIndexOf(tree, x.values, r * nf)];
+        }
+        iterTrees.push(tree);
       }
-      for (const m of metrics) {
-        evaluations.push({ dataset: v.name, metric: m, value: evaluateMetric(m, v.scores, v.y, v.weight, K), higherIsBetter: higherIsBetter(m) });
+      if (!anySplit) {
+        // LightGBM's rule: a round in which no tree could split ends training and is dropped.
+        break;
       }
+      trees.push(...iterTrees);
+      const evaluations: EvalRecord[] = [];
+      for (const v of valids) {
+        const vn = v.x.nRows;
+        const single = new FlatForest(iterTrees);
+        for (let k = 0; k < K; k++) {
+          const tmp = new Float64Array(vn);
+          single.addPredictions(v.x, tmp, 1, k, k + 1);
+          for (let r = 0; r < vn; r++) v.scores[k * vn + r] += tmp[r];
+        }
+        for (const m of metrics) {
+          evaluations.push({ dataset: v.name, metric: m, value: evaluateMetric(m, v.scores, v.y, v.weight, K), higherIsBetter: higherIsBetter(m) });
+        }
+      }
+      const record: IterationRecord = { iteration: iter, numBoostRound: numRounds, evaluations };
+      history.push(record);
+      let stop = false;
+      for (const cb of options.callbacks ?? []) if (cb(record) === "stop") stop = true;
+      if (esRounds > 0) {
+        const e = evaluations[0];
+        const better = Number.isNaN(bestScore) || (e.higherIsBetter ? e.value > bestScore : e.value < bestScore);
+        if (better) {
+          bestScore = e.value;
+          bestIter = iter;
+        } else if (iter - bestIter >= esRounds) {
+          bestIteration = bestIter + 1;
+          stop = true;
+        }
+      }
+      if (stop) break;
     }
-    const record: IterationRecord = { iteration: iter, numBoostRound: numRounds, evaluations };
-    history.push(record);
-    let stop = false;
-    for (const cb of options.callbacks ?? []) if (cb(record) === "stop") stop = true;
-    if (esRounds > 0) {
-      const e = evaluations[0];
-      const better = Number.isNaN(bestScore) || (e.higherIsBetter ? e.value > bestScore : e.value < bestScore);
-      if (better) {
-        bestScore = e.value;
-        bestIter = iter;
-      } else if (iter - bestIter >= esRounds) {
-        bestIteration = bestIter + 1;
-        stop = true;
-      }
-    }
-    if (stop) break;
+  } finally {
+    learner.close();
   }
   if (esRounds > 0 && bestIteration === 0 && trees.length > 0) bestIteration = bestIter + 1;
   return new Booster({

@@ -133,7 +133,7 @@ export class FlatForest {
    * `outputDim` columns. `out` is row-major with `numOutputs` columns.
    */
   addPredictions(x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale = 1): void {
-    if (!this.hasCategorical && this.outputDim === 1) {
+    if (!this.hasCategorical) {
       this.addPredictionsLockstep(x, out, numOutputs, treeBegin, treeEnd, scale);
       return;
     }
@@ -177,7 +177,6 @@ export class FlatForest {
     const feat = this.lsFeature;
     const thr = this.lsThreshold;
     const nanR = this.lsNanRight;
-    const val = this.lsValue;
     const LS = this.leafStart;
     for (let b0 = 0; b0 < nRows; b0 += BLOCK_ROWS) {
       const b1 = Math.min(nRows, b0 + BLOCK_ROWS);
@@ -247,14 +246,14 @@ export class FlatForest {
               if (n0 >= LS && n1 >= LS && n2 >= LS && n3 >= LS && n4 >= LS && n5 >= LS && n6 >= LS && n7 >= LS) break;
             }
           }
-          out[r * numOutputs + col] += scale * val[n0];
-          out[(r + 1) * numOutputs + col] += scale * val[n1];
-          out[(r + 2) * numOutputs + col] += scale * val[n2];
-          out[(r + 3) * numOutputs + col] += scale * val[n3];
-          out[(r + 4) * numOutputs + col] += scale * val[n4];
-          out[(r + 5) * numOutputs + col] += scale * val[n5];
-          out[(r + 6) * numOutputs + col] += scale * val[n6];
-          out[(r + 7) * numOutputs + col] += scale * val[n7];
+          this.accumulate(out, r * numOutputs, col, n0, scale);
+          this.accumulate(out, (r + 1) * numOutputs, col, n1, scale);
+          this.accumulate(out, (r + 2) * numOutputs, col, n2, scale);
+          this.accumulate(out, (r + 3) * numOutputs, col, n3, scale);
+          this.accumulate(out, (r + 4) * numOutputs, col, n4, scale);
+          this.accumulate(out, (r + 5) * numOutputs, col, n5, scale);
+          this.accumulate(out, (r + 6) * numOutputs, col, n6, scale);
+          this.accumulate(out, (r + 7) * numOutputs, col, n7, scale);
         }
         for (; r < b1; r++) {
           const o = r * p;
@@ -263,10 +262,17 @@ export class FlatForest {
             const v = values[o + feat[n]];
             n = child[2 * n + (+(v > thr[n]) | (nanR[n] & +(v !== v)))];
           }
-          out[r * numOutputs + col] += scale * val[n];
+          this.accumulate(out, r * numOutputs, col, n, scale);
         }
       }
     }
+  }
+
+  /** Add a leaf's output(s) to one row of `out`: one column for scalar leaves, all columns for vector leaves. */
+  private accumulate(out: Float64Array, rowBase: number, col: number, node: number, scale: number): void {
+    const dim = this.outputDim;
+    if (dim === 1) out[rowBase + col] += scale * this.lsValue[node];
+    else for (let k = 0; k < dim; k++) out[rowBase + k] += scale * this.lsValue[node * dim + k];
   }
 
   /** The global leaf index each row reaches in tree t. */

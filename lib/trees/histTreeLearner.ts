@@ -6,6 +6,7 @@
  */
 import type { BinMapper, BinnedData } from "./binning.js";
 import { buildHistograms, gatherGradients, planFeatures, subtractHistogram, type FeaturePlan } from "./histogram.js";
+import { HistogramWorkers } from "./histWorkers.js";
 import {
   findBestCategorical,
   findBestNumeric,
@@ -23,6 +24,15 @@ export interface GrowthParams extends SplitConstraints {
   numLeaves: number;
   /** <= 0 means no limit. */
   maxDepth: number;
+  /** Threads for histogram construction (1 = no workers). */
+  numThreads: number;
+}
+
+// Leaves smaller than this are histogrammed by the calling thread alone: the hand-off costs more.
+const PARALLEL_MIN_ROWS = 4096;
+
+function typed<T>(shared: boolean, make: (buf: ArrayBuffer | SharedArrayBuffer | number) => T, bytes: number, length: number): T {
+  return shared ? make(new SharedArrayBuffer(bytes)) : make(length);
 }
 
 /** A grown tree plus where each leaf's rows sit in the learner's row array. */
@@ -52,6 +62,7 @@ export class HistTreeLearner {
   private readonly best: SplitInfo[];
   private readonly catMask = new Uint8Array(256);
   private plan: FeaturePlan = { fullGroups: new Int32Array(0), singles: new Int32Array(0) };
+  private readonly workers: HistogramWorkers | null;
 
   constructor(
     private readonly data: BinnedData,
@@ -63,12 +74,30 @@ export class HistTreeLearner {
     this.binOffset = new Int32Array(mappers.length + 1);
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
     this.totalBins = this.binOffset[mappers.length];
-    this.rows = new Uint32Array(nRows);
+    const shared = params.numThreads > 1 && data.packed.buffer instanceof SharedArrayBuffer;
+    this.rows = typed(shared, (b) => new Uint32Array(b as ArrayBuffer), nRows * 4, nRows);
     this.tmp = new Uint32Array(nRows);
-    this.gh = new Float64Array(2 * nRows);
+    this.gh = typed(shared, (b) => new Float64Array(b as ArrayBuffer), 2 * nRows * 8, 2 * nRows);
     const L = params.numLeaves;
-    // One histogram per live leaf plus a spare for the smaller child being built.
-    this.pool = Array.from({ length: L + 1 }, () => new Float64Array(this.totalBins * HIST_STRIDE));
+    // One histogram per live leaf plus a spare for the smaller child being built, back to back.
+    const histSize = this.totalBins * HIST_STRIDE;
+    const poolAll = typed(shared, (b) => new Float64Array(b as ArrayBuffer), (L + 1) * histSize * 8, (L + 1) * histSize);
+    this.pool = Array.from({ length: L + 1 }, (_, i) => poolAll.subarray(i * histSize, (i + 1) * histSize));
+    this.workers = shared
+      ? new HistogramWorkers(
+          {
+            packed: data.packed,
+            rows: this.rows,
+            gh: this.gh,
+            pool: poolAll,
+            binOffset: this.binOffset,
+            nRows,
+            histSize,
+            numGroups: data.numGroups,
+          },
+          params.numThreads - 1,
+        )
+      : null;
     this.leafBegin = new Int32Array(L);
     this.leafCount = new Int32Array(L);
     this.leafG = new Float64Array(L);
@@ -121,8 +150,8 @@ export class HistTreeLearner {
     for (let i = p.numLeaves; i >= 1; i--) freeHists.push(i);
     const rootHist = this.pool[0];
     this.clearHist(rootHist, features);
-    if (bag === null) buildHistograms(this.data, this.plan, this.binOffset, null, 0, count, this.gh, rootHist);
-    else this.buildHist(grad, hess, 0, count, features, rootHist);
+    if (bag === null) this.histograms(true, 0, count, 0);
+    else this.buildHist(grad, hess, 0, count, 0);
     this.findBest(0, 0, features, builder);
     let numLeaves = 1;
     while (numLeaves < p.numLeaves) {
@@ -177,7 +206,7 @@ export class HistTreeLearner {
       const smallHist = freeHists.pop() as number;
       const sh = this.pool[smallHist];
       this.clearHist(sh, features);
-      this.buildHist(grad, hess, this.leafBegin[small], this.leafCount[small], features, sh);
+      this.buildHist(grad, hess, this.leafBegin[small], this.leafCount[small], smallHist);
       const ph = this.pool[parentHist];
       for (let i = 0; i < features.length; i++) {
         const f = features[i];
@@ -204,9 +233,39 @@ export class HistTreeLearner {
     }
   }
 
-  private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, features: Int32Array, hist: Float64Array): void {
+  private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, histIndex: number): void {
     gatherGradients(grad, hess, this.rows, begin, count, this.gh);
-    buildHistograms(this.data, this.plan, this.binOffset, this.rows, begin, count, this.gh, hist);
+    this.histograms(false, begin, count, histIndex);
+  }
+
+  /** Fill pool[histIndex] for the leaf's rows, sharing the feature groups with the workers if any. */
+  private histograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
+    const hist = this.pool[histIndex];
+    const rows = sequential ? null : this.rows;
+    const plan = this.plan;
+    const workers = this.workers;
+    const groups = plan.fullGroups;
+    if (workers === null || count < PARALLEL_MIN_ROWS || groups.length < 2) {
+      buildHistograms(this.data, plan, this.binOffset, rows, begin, count, this.gh, hist);
+      return;
+    }
+    const team = workers.size + 1;
+    const per = Math.ceil(groups.length / team);
+    let started = 0;
+    for (let w = 0; w < workers.size; w++) {
+      const from = (w + 1) * per;
+      const to = Math.min(groups.length, from + per);
+      if (from >= to) break;
+      workers.start(w, groups.subarray(from, to), sequential, begin, count, histIndex);
+      started++;
+    }
+    buildHistograms(this.data, { fullGroups: groups.subarray(0, per), singles: plan.singles }, this.binOffset, rows, begin, count, this.gh, hist);
+    for (let w = 0; w < started; w++) workers.wait(w);
+  }
+
+  /** Stop the histogram workers (if any); the learner must not be used afterwards. */
+  close(): void {
+    this.workers?.close();
   }
 
   private findBest(leaf: number, depth: number, features: Int32Array, builder: TreeBuilder): void {

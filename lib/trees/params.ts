@@ -40,6 +40,8 @@ export const boostingParamsSchema = z.strictObject({
   /** Evaluation metrics for validation sets; default: the objective's own loss. */
   metric: z.array(z.enum(["binary_logloss", "binary_error", "auc", "average_precision", "l2", "rmse", "l1", "multi_logloss", "multi_error"])).optional(),
   seed: z.number().int().min(0).max(0xffffffff).default(0),
+  /** Threads for histogram construction (worker_threads); results are identical for any count. */
+  numThreads: z.number().int().min(1).max(64).default(1),
 });
 
 /** Parameters as the caller writes them (all optional). */

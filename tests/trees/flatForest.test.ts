@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { train } from "../../lib/trees/boosting.js";
+import { FlatForest } from "../../lib/trees/flatForest.js";
+import { fitRandomForest } from "../../lib/trees/randomForest.js";
+import { leafIndexOf, type Tree } from "../../lib/trees/tree.js";
+import { readCsv, sliceRows } from "./fixtures.js";
+
+/** Reference prediction: walk each tree node by node with the plain Tree routing rules. */
+function slowSum(trees: readonly Tree[], values: Float64Array, p: number, nRows: number, K: number, init: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(nRows * K);
+  for (let r = 0; r < nRows; r++) {
+    for (let k = 0; k < K; k++) out[r * K + k] = init[k];
+    trees.forEach((t, i) => {
+      out[r * K + (i % K)] += t.leafValue[leafIndexOf(t, values, r * p)];
+    });
+  }
+  return out;
+}
+
+describe("flattened prediction kernels", () => {
+  const data = readCsv("binary.csv");
+  const tr = sliceRows(data, 0, 4000);
+  const te = sliceRows(data, 4000, 4403); // 403 rows: exercises the 8-row groups and the remainder loop
+  const p = te.X.nCols;
+
+  it("lock-step numeric kernel equals node-by-node routing exactly, NaN included", () => {
+    const b = train({ objective: "binary", numLeaves: 20 }, tr, { numBoostRound: 25 });
+    expect(b.trees.every((t) => t.kind.every((k) => k !== 2))).toBe(true);
+    const want = slowSum(b.trees, te.X.values as Float64Array, p, te.X.nRows, 1, b.initScore);
+    expect(Array.from(b.predictRaw(te.X))).toEqual(Array.from(want));
+    // Blocks without any NaN take the NaN-free branch: check it on a NaN-free copy.
+    const clean = { ...te.X, values: te.X.values.map((v) => (Number.isNaN(v) ? 0 : v)) };
+    expect(Array.from(b.predictRaw(clean))).toEqual(Array.from(slowSum(b.trees, clean.values as Float64Array, p, te.X.nRows, 1, b.initScore)));
+  });
+
+  it("categorical kernel equals node-by-node routing exactly", () => {
+    const b = train({ objective: "binary", numLeaves: 20, categoricalFeature: [7] }, tr, { numBoostRound: 25 });
+    expect(b.trees.some((t) => t.kind.some((k) => k === 2))).toBe(true);
+    const want = slowSum(b.trees, te.X.values as Float64Array, p, te.X.nRows, 1, b.initScore);
+    expect(Array.from(b.predictRaw(te.X))).toEqual(Array.from(want));
+  });
+
+  it("vector leaves (forest class probabilities) add every class column", () => {
+    const rf = fitRandomForest(tr, { nEstimators: 7, maxDepth: 6, seed: 4 });
+    const flat = new FlatForest(rf.trees);
+    const out = new Float64Array(te.X.nRows * 2);
+    flat.addPredictions(te.X, out, 2, 0, rf.trees.length);
+    for (let r = 0; r < te.X.nRows; r++) {
+      for (let k = 0; k < 2; k++) {
+        let s = 0;
+        for (const t of rf.trees) s += t.leafValue[leafIndexOf(t, te.X.values, r * p) * 2 + k];
+        expect(out[r * 2 + k]).toBe(s);
+      }
+    }
+  });
+});
