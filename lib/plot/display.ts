@@ -24,18 +24,15 @@ export function tslabDisplay(): TslabDisplay | undefined {
   }
 }
 
-/** Display a figure inline when running in a tslab kernel; returns whether it was displayed. */
-export function show(figure: Figure): boolean {
-  const display = tslabDisplay();
-  if (!display) return false;
-  display.svg(figure.svg);
-  return true;
+/**
+ * Display a figure inline when running in a tslab kernel (nothing happens elsewhere). Returns
+ * nothing, so a trailing `show(fig)` does not print a value under the cell.
+ */
+export function show(figure: Figure): void {
+  tslabDisplay()?.svg(figure.svg);
 }
 
-/** Display HTML (tables, notes) inline when running in a tslab kernel; returns whether it was displayed. */
-export function showHtml(html: string): boolean {
-  const display = tslabDisplay();
-  if (!display) return false;
-  display.html(html);
-  return true;
+/** Display HTML (tables, notes) inline when running in a tslab kernel. */
+export function showHtml(html: string): void {
+  tslabDisplay()?.html(html);
 }

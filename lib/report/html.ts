@@ -56,3 +56,16 @@ export function htmlPage(options: { title: string; body: string; css?: string })
     "",
   ].join("\n");
 }
+
+/** A small HTML table (cells escaped; numbers right-aligned to 4 significant digits unless given as text). */
+export function htmlTable(header: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+  const cell = (v: string | number | null | undefined): string => {
+    if (v === null || v === undefined) return "<td></td>";
+    if (typeof v === "number") {
+      const text = Number.isInteger(v) ? String(v) : Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
+      return `<td class="num" style="text-align:right">${text}</td>`;
+    }
+    return `<td>${escapeHtml(v)}</td>`;
+  };
+  return `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map(cell).join("")}</tr>`).join("")}</tbody></table>`;
+}

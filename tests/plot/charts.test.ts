@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../lib/errors.js";
 import { logPlot } from "../../lib/plot/artifacts.js";
-import { show } from "../../lib/plot/display.js";
+import { show, tslabDisplay } from "../../lib/plot/display.js";
 import { kernelDensity, silvermanBandwidth } from "../../lib/plot/density.js";
 import { composeFigure, renderPanel, renderPlot, toDataUri, toPng } from "../../lib/plot/render.js";
 import { beeswarmOffsets, shapImportance } from "../../lib/plot/shap.js";
@@ -171,12 +171,13 @@ describe("bad inputs name the option and value", () => {
 
 describe("display and artifacts", () => {
   it("show() is a no-op outside a tslab kernel and sends SVG inside one", () => {
-    expect(show(charts.arms)).toBe(false);
+    expect(tslabDisplay()).toBeUndefined();
+    show(charts.arms);
     const shown: string[] = [];
     const g = globalThis as { __tslab__?: unknown };
     g.__tslab__ = { require: (id: string) => (id === "tslab" ? { display: { svg: (s: string) => shown.push(s), html: () => {}, png: () => {} } } : undefined) };
     try {
-      expect(show(charts.arms)).toBe(true);
+      show(charts.arms);
     } finally {
       delete g.__tslab__;
     }
