@@ -5,6 +5,7 @@
  * callers always receive plain numbers, strings or typed arrays.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
 import { DataError } from "../errors.js";
@@ -167,6 +168,8 @@ export async function openWarehouse(options: WarehouseOptions = {}): Promise<War
   if (file !== ":memory:" && !existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true });
   const config: Record<string, string> = { memory_limit: options.memoryLimit ?? "1GB", preserve_insertion_order: "true" };
   if (options.threads !== undefined) config.threads = String(options.threads);
+  // An in-memory database would spill to ./.tmp under the working directory; keep spills in the OS temp folder.
+  if (file === ":memory:") config.temp_directory = join(tmpdir(), `workbench-duckdb-${process.pid}`);
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, config);

@@ -317,10 +317,11 @@ async function stage(wh: Warehouse, t: RawTable, sha256: string, src: StageSourc
         `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(l._r AS BIGINT), CAST(l._ln AS BIGINT), ['natural key (' || ${keyText} || ') is already staged'], ${rawJson} FROM _wh_keyed l WHERE l._dup`,
       );
     }
-    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM _wh_keyed l WHERE NOT l._dup ORDER BY l._r`);
+    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM _wh_keyed l WHERE NOT l._dup`);
     await wh.exec(`DROP TABLE _wh_keyed`);
   } else {
-    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM ${src.table} l ORDER BY ${src.row("l")}`);
+    // Insertion order is preserved (preserve_insertion_order), so staging keeps the file's row order.
+    await wh.exec(`INSERT INTO ${stg} SELECT ${cols.map((c) => src.value(c, "l")).join(", ")}, ${sha} FROM ${src.table} l`);
   }
   return { staged: (await wh.count(t.staging)) - staged0, duplicates };
 }

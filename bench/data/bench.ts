@@ -1,0 +1,150 @@
+/**
+ * Data pipeline bench: generate, validate, ingest and aggregate the default fleet data set and N rows
+ * of industrial telemetry (default 10M) with the workbench, then the same validate / ingest / aggregate
+ * steps with pandas and with DuckDB's Python client on the same files, in the same run; prints a ratio
+ * table (ours / peer: below 1 means we are faster).
+ *
+ *   npx tsx bench/data/bench.ts [--industrial-rows N] [--fleet-days D] [--small] [--dir DIR] [--keep]
+ *
+ * --small: 1M industrial rows and 30 fleet days (about a minute). Python: $DATA_BENCH_PYTHON
+ * (default /work/venvs/data/bin/python) with bench/data/requirements.txt installed.
+ * The machine is shared and has 2 cores: timings are noisy; run twice before trusting a ratio.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FLEET_TRIPS_TABLE, writeFleet } from "../../lib/simulate/fleet.js";
+import { INDUSTRIAL_TABLE, writeIndustrial } from "../../lib/simulate/industrial.js";
+import type { TableSchema } from "../../lib/simulate/table.js";
+import { createRng } from "../../lib/util/random.js";
+import { renderTable } from "../../lib/util/table.js";
+import { openWarehouse } from "../../lib/warehouse/db.js";
+import { ingestFile } from "../../lib/warehouse/ingest.js";
+import { dailyHazardSeries } from "../../lib/warehouse/query.js";
+import { buildStarSchema } from "../../lib/warehouse/star.js";
+import { rawTableNamed } from "../../lib/warehouse/tables.js";
+import { validateRawFile } from "../../lib/warehouse/validate-file.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [(performance.now() - t0) / 1000, out];
+}
+
+interface Steps {
+  generate: number;
+  validate: number;
+  ingest: number;
+  aggregate: number;
+  rows: number;
+  bytes: number;
+  engine: string;
+}
+
+async function main(): Promise<void> {
+  const small = process.argv.includes("--small");
+  const industrialRows = Number(arg("--industrial-rows") ?? (small ? 1_000_000 : 10_000_000));
+  const fleetDays = Number(arg("--fleet-days") ?? (small ? 30 : 90));
+  const work = resolve(arg("--dir") ?? join(tmpdir(), "workbench-data-bench"));
+  const python = process.env.DATA_BENCH_PYTHON ?? "/work/venvs/data/bin/python";
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const sqlDir = join(root, "lib", "warehouse", "sql");
+  const devices = 100;
+  const samples = Math.ceil(industrialRows / devices);
+  console.log(`data bench: fleet ${fleetDays} days x 1000 trips/day, industrial ${devices} devices x ${samples} samples; node ${process.version}; work dir ${work}`);
+
+  const ours: Record<string, Steps> = {};
+  // Fleet: the default data set (90 days x 1000 trips/day).
+  {
+    const dir = join(work, "fleet");
+    const [generate] = await time(() => writeFleet({ days: fleetDays }, createRng(42), dir, ["csv"]));
+    const trips = join(dir, "fleet_trips.csv");
+    const [validate, v] = await time(() => validateRawFile(trips, { sqlDir }));
+    const wh = await openWarehouse({ path: join(work, "ours_fleet.duckdb"), sqlDir });
+    const [ingest, r] = await time(() => ingestFile(wh, trips));
+    const [aggregate] = await time(async () => {
+      await buildStarSchema(wh);
+      return dailyHazardSeries(wh, { groupBy: "firmware" });
+    });
+    wh.close();
+    if (r.rowsStaged !== v.report.rowsIn) throw new Error(`fleet: staged ${r.rowsStaged} of ${v.report.rowsIn}`);
+    ours.fleet_trips = { generate, validate, ingest, aggregate, rows: r.rowsIn, bytes: statSync(trips).size, engine: r.engine ?? "" };
+  }
+  // Industrial telemetry.
+  {
+    const dir = join(work, "industrial");
+    const [generate] = await time(() => writeIndustrial({ devices, samplesPerDevice: samples }, createRng(42), dir, ["csv"]));
+    const file = join(dir, "industrial_telemetry.csv");
+    const [validate, v] = await time(() => validateRawFile(file, { sqlDir }));
+    const wh = await openWarehouse({ path: join(work, "ours_industrial.duckdb"), sqlDir, memoryLimit: "4GB" });
+    const [ingest, r] = await time(() => ingestFile(wh, file));
+    const [aggregate] = await time(() =>
+      wh.numericColumns(
+        `SELECT CAST(device_id AS DOUBLE) AS device, CAST(epoch_ms(date_trunc('hour', "timestamp")) AS DOUBLE) AS hour, avg(temp_c) AS temp, max(vibration_g) AS vib, CAST(count_if(fault_tag <> 'none') AS DOUBLE) AS faults
+         FROM stg_industrial_telemetry GROUP BY ALL ORDER BY ALL`,
+      ),
+    );
+    wh.close();
+    if (r.rowsStaged !== v.report.rowsIn) throw new Error(`industrial: staged ${r.rowsStaged} of ${v.report.rowsIn}`);
+    ours.industrial = { generate, validate, ingest, aggregate, rows: r.rowsIn, bytes: statSync(file).size, engine: r.engine ?? "" };
+  }
+
+  const suiteOf = (name: string) => rawTableNamed(name).suite;
+  const timestamps = (s: TableSchema) => s.columns.filter((c) => c.type === "timestamp").map((c) => c.name);
+  const spec = {
+    work,
+    tables: [
+      { name: "fleet_trips", path: join(work, "fleet", "fleet_trips.csv"), suite: suiteOf("fleet-trips"), timestamps: timestamps(FLEET_TRIPS_TABLE), aggregate: "fleet" },
+      { name: "industrial", path: join(work, "industrial", "industrial_telemetry.csv"), suite: suiteOf("industrial"), timestamps: timestamps(INDUSTRIAL_TABLE), aggregate: "industrial" },
+    ],
+  };
+  const specPath = join(work, "spec.json");
+  writeFileSync(specPath, JSON.stringify(spec));
+  const py = spawnSync(python, [join(here, "peer.py"), specPath], { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (py.status !== 0) {
+    console.error(py.stderr);
+    throw new Error(`python peer failed (${python}); create the venv: python3 -m venv /work/venvs/data && /work/venvs/data/bin/pip install -r bench/data/requirements.txt`);
+  }
+  const peer = JSON.parse(py.stdout) as { versions: Record<string, string>; tables: Record<string, Record<string, number>> };
+
+  const rows: (string | number | null)[][] = [];
+  const fmt = (x: number) => Number(x.toFixed(2));
+  for (const [name, o] of Object.entries(ours)) {
+    const p = peer.tables[name];
+    if (p.pandas_bad_rows !== 0 || p.duckdb_bad_rows !== 0) console.warn(`warning: peers found bad rows in ${name}: pandas ${p.pandas_bad_rows}, duckdb ${p.duckdb_bad_rows}`);
+    if (p.pandas_staged !== o.rows) console.warn(`warning: pandas staged ${p.pandas_staged} of ${o.rows} rows of ${name}`);
+    rows.push([name, "generate (write CSV)", fmt(o.generate), null, null, null, null]);
+    for (const step of ["validate", "ingest", "aggregate"] as const) {
+      const mine = o[step];
+      const pd = p[`pandas_${step}`];
+      const dk = p[`duckdb_${step}`];
+      rows.push([name, step, fmt(mine), fmt(pd), fmt(dk), fmt(mine / pd), fmt(mine / dk)]);
+    }
+  }
+  console.log();
+  console.log(renderTable(["table", "step", "ours s", "pandas s", "duckdb-py s", "ours/pandas", "ours/duckdb"], rows));
+  console.log();
+  for (const [name, o] of Object.entries(ours)) {
+    console.log(`${name}: ${o.rows} rows, ${(o.bytes / 1e6).toFixed(0)} MB CSV, validated by the ${o.engine === "sql" ? "DuckDB fast path" : "row validator"}; generate ${(o.rows / o.generate / 1e6).toFixed(2)}M rows/s`);
+  }
+  console.log(`peers: pandas ${peer.versions.pandas}, duckdb ${peer.versions.duckdb}, numpy ${peer.versions.numpy}`);
+  console.log("validate = read + every expectation of the suite; ingest = validate + store the good rows in a DuckDB file (ours: + checksum ledger, quarantine, natural-key dedupe, one transaction);");
+  console.log("aggregate = from the loaded data: fleet daily hazard per day x firmware x road type (ours rebuilds the whole star schema), industrial per device-hour.");
+  if (!process.argv.includes("--keep")) rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
