@@ -33,7 +33,7 @@ export function claimConclusion(cells: readonly CellSummary[], arm: "importance"
       `- ${label}: sensitivity ${pct(u.sensitivity.estimate)} (uniform) -> ${pct(a.sensitivity.estimate)} (${arm}), ` +
         `${pts(p.sensitivityDiff.estimate)} points [${pts(p.sensitivityDiff.lower)}, ${pts(p.sensitivityDiff.upper)}]: ${v.sensitivity}; ` +
         `MTTD ${days(u.mttd.estimate)} -> ${days(a.mttd.estimate)}, ${pts(p.mttdRelChange.estimate)}% [${pts(p.mttdRelChange.lower)}, ${pts(p.mttdRelChange.upper)}]: ${v.mttd}; ` +
-        `false alarms ${a.falseAlarmsPer1000.estimate.toFixed(1)} vs ${u.falseAlarmsPer1000.estimate.toFixed(1)} per 1000 days. **${v.overall}**.`,
+        `false alarms per 1000 days ${u.falseAlarmsPer1000.estimate.toFixed(1)} (uniform) vs ${a.falseAlarmsPer1000.estimate.toFixed(1)} (${arm}). **${v.overall}**.`,
     );
     (v.overall === "reproduces" ? reproduces : v.overall === "partially reproduces" ? partial : fails).push(label);
   }
