@@ -149,26 +149,27 @@ export function fitIsolationForest(X: MatrixInput, params: IsolationForestParams
   if (c !== "auto" && !(c > 0 && c <= 0.5)) throw new DataError(`contamination ${JSON.stringify(c)} is not "auto" or a number in (0, 0.5]`);
   const maxDepth = Math.ceil(Math.log2(Math.max(maxSamples, 2)));
   const rng = options.rng ?? createRng(resolved.seed);
-  // Column-major copy so a node's min/max scan reads one feature contiguously.
-  const cols = new Float64Array(n * p);
-  for (let r = 0; r < n; r++) for (let f = 0; f < p; f++) cols[f * n + r] = x.values[r * p + f];
   const trees: Tree[] = [];
+  // A permutation kept across trees: a partial Fisher-Yates pass over any permutation draws a
+  // uniform sample without replacement, so it never needs resetting.
   const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  // Each tree reads only its own rows: copy them column-major (maxSamples x p) once per tree.
+  const local = new Float64Array(maxSamples * p);
   const samples = new Uint32Array(maxSamples);
   const tmp = new Uint32Array(maxSamples);
   const featOrder = new Int32Array(p);
   for (let t = 0; t < resolved.nEstimators; t++) {
     const trng = rng.fork(t + 1);
-    // Partial Fisher-Yates: the first maxSamples entries are a uniform sample without replacement.
-    for (let i = 0; i < n; i++) perm[i] = i;
     for (let i = 0; i < maxSamples; i++) {
       const j = i + trng.int(n - i);
       const v = perm[j];
       perm[j] = perm[i];
       perm[i] = v;
-      samples[i] = v;
+      for (let f = 0; f < p; f++) local[f * maxSamples + i] = x.values[v * p + f];
+      samples[i] = i;
     }
-    trees.push(growIsolationTree(cols, n, p, samples, tmp, featOrder, maxDepth, trng));
+    trees.push(growIsolationTree(local, maxSamples, p, samples, tmp, featOrder, maxDepth, trng));
   }
   let forest = new IsolationForest(p, maxSamples, -0.5, resolved, trees);
   if (c !== "auto") {
