@@ -53,3 +53,107 @@ export { loadSurvivalFit } from "./survival/load.js";
 export { checkSurvivalData } from "./survival/data.js";
 export type { SurvivalData, Covariates } from "./survival/data.js";
 export type { FitContext } from "./survival/parametric.js";
+
+// ---- Bayesian engine (NUTS) and the hierarchical Weibull survival model
+export { Tape, Node } from "./bayes/autodiff.js";
+export { real, positive, bounded, simplex, ParamLayout } from "./bayes/params.js";
+export type { ParamSpec, ParamSpecs } from "./bayes/params.js";
+export { defineModel, TapeModel } from "./bayes/model.js";
+export type { LogDensityModel, ModelDefinition } from "./bayes/model.js";
+export { sample, sampleSync } from "./bayes/sample.js";
+export type { SampleOptions } from "./bayes/sample.js";
+export { nutsDefaults } from "./bayes/nuts.js";
+export type { NutsOptions, SamplerStats } from "./bayes/nuts.js";
+export { Posterior } from "./bayes/posterior.js";
+export { rhat, essBulk, essTail, mcseMean, mcseSd, hdi, ebfmi, summarizeDraws, formatSummary } from "./bayes/diagnostics.js";
+export { posteriorPredictive, ppcStatistic, intervalCoverage, pitCoverage } from "./bayes/ppc.js";
+export {
+  fitWeibullSurvival,
+  weibullSurvivalFromJSON,
+  simulateWeibullSurvival,
+  weibullSurvivalPpc,
+  prepareWeibullSurvival,
+} from "./bayes/models/weibull-survival.js";
+export type { WeibullSurvivalData, WeibullSurvivalFit, WeibullSurvivalOptions, HazardRatio } from "./bayes/models/weibull-survival.js";
+
+// ---- change points and detection metrics
+export { singleChangepoint } from "./changepoint/singleChangepoint.js";
+export type { SingleChangepointOptions, SingleChangepointResult } from "./changepoint/singleChangepoint.js";
+export { multipleChangepoints } from "./changepoint/multipleChangepoints.js";
+export type { MultipleChangepointOptions, MultipleChangepointResult } from "./changepoint/multipleChangepoints.js";
+export { createBocpd, runBocpd, bocpdFromJSON } from "./changepoint/bocpd.js";
+export type { BocpdModel, BocpdOptions, BocpdSummary, BocpdDetector } from "./changepoint/bocpd.js";
+export { poissonCusum } from "./changepoint/cusum.js";
+export { poissonCusumArl, chooseCusumThreshold } from "./changepoint/cusumArl.js";
+export { pelt } from "./changepoint/pelt.js";
+export type { PeltOptions, PeltResult } from "./changepoint/pelt.js";
+export { hazardRatioPosterior, hazardRatioExceedance, hazardRatioQuantile } from "./changepoint/hazardRatio.js";
+export { extractEpisodes, annotateEpisodes } from "./changepoint/episodes.js";
+export type { Episode, AnnotatedEpisode } from "./changepoint/episodes.js";
+export { detectionMetrics, bootstrapMean } from "./changepoint/metrics.js";
+export type { Regression, DetectionMetrics } from "./changepoint/metrics.js";
+
+// ---- sampling designs, estimators and the controlled-trial harness
+export { uniformInclusion, proportionalToSize, mixInclusion, importanceInclusion, poissonSample } from "./sampling/inclusion.js";
+export { neymanAllocation, allocate, stratifiedInclusion, quantileStrata } from "./sampling/stratified.js";
+export type { Allocation } from "./sampling/stratified.js";
+export { horvitzThompson, horvitzThompsonDesignVariance, hajekRatio, selfNormalizedMean, kishEss, weightDiagnostics, gammaInterval, waldInterval } from "./sampling/estimators.js";
+export type { Estimate, WeightDiagnostics } from "./sampling/estimators.js";
+export { paretoK, fitGeneralizedPareto } from "./sampling/pareto.js";
+export { crudeMonteCarlo, shiftedImportanceSampling, crossEntropyShift, crossEntropyImportanceSampling, normalTail } from "./sampling/rareProbability.js";
+export { buildTrialWorld, TrialWorldSchema } from "./trial/world.js";
+export { fitRiskModel, riskModelFromJSON } from "./trial/riskModel.js";
+export { planTrial } from "./trial/plan.js";
+export { runReplicates } from "./trial/harness.js";
+export { TrialSettingsSchema, ARMS } from "./trial/settings.js";
+export { summarizeTrial, trialTables, judge, CLAIM } from "./trial/summary.js";
+export { claimConclusion, conclusionMarkdown } from "./trial/conclusion.js";
+
+// ---- tree ensembles and classification metrics
+export { train, Booster } from "./trees/boosting.js";
+export type { TreeDataset, TrainOptions, BoostingCallback, IterationRecord } from "./trees/boosting.js";
+export { boostingParamsSchema } from "./trees/params.js";
+export type { BoostingParamsInput } from "./trees/params.js";
+export { fitRandomForest, RandomForestClassifier } from "./trees/randomForest.js";
+export { fitIsolationForest, IsolationForest } from "./trees/isolationForest.js";
+export { rocAuc, rocCurve } from "./metrics/rocAuc.js";
+export { averagePrecision, prAuc, precisionRecallCurve } from "./metrics/averagePrecision.js";
+export { logLoss, multiclassLogLoss } from "./metrics/logLoss.js";
+export { confusionMatrix, binaryConfusion, precisionRecallF1 } from "./metrics/thresholdMetrics.js";
+export { thresholdSweep, recallAtPrecision, bestF1Threshold } from "./metrics/thresholdSweep.js";
+export { calibrationCurve } from "./metrics/calibrationCurve.js";
+
+// ---- simulators and data validation
+export { FleetConfigSchema, simulateFleet, createFleetSimulation, fleetDailySeries, aggregateTripsDaily, writeFleet } from "./simulate/fleet.js";
+export type { FleetConfig, FleetConfigInput, FleetGroundTruth, FleetRegressionEpisode, FleetDailySeries, FleetResult } from "./simulate/fleet.js";
+export { IndustrialConfigSchema, simulateIndustrial, createIndustrialSimulation, writeIndustrial, INDUSTRIAL_CHANNELS, INDUSTRIAL_FAULTS } from "./simulate/industrial.js";
+export type { IndustrialConfig, IndustrialFaultEpisode } from "./simulate/industrial.js";
+export { VehicleConfigSchema, simulateVehicle, streamVehicle, createVehicleSimulation, writeVehicle, DRIVER_PROFILES } from "./simulate/vehicle.js";
+export type { VehicleConfig, DriverProfile } from "./simulate/vehicle.js";
+export { EvConfigSchema, simulateEv, createEvSimulation, writeEv, EV_FAILURE_MODES } from "./simulate/ev.js";
+export type { EvConfig, EvFailure } from "./simulate/ev.js";
+export { defineTable, collectChunks, concatChunks, rowAt, rowJsonSchema, rowZodSchema } from "./simulate/table.js";
+export type { TableSchema, Chunk } from "./simulate/table.js";
+export { writeTable } from "./simulate/write.js";
+export { writeParquet } from "./simulate/parquet.js";
+export { defineSuite, suiteFromTableSchema, describeExpectation } from "./validate/expectations.js";
+export type { Suite, Expectation } from "./validate/expectations.js";
+export { Validator, validateTable, formatReport } from "./validate/validator.js";
+export type { ValidationReport, QuarantineRecord } from "./validate/validator.js";
+export { validateCsvFile, validateChunks } from "./validate/run.js";
+export { readCsvChunks } from "./validate/read-csv.js";
+
+// ---- plots (Observable Plot rendered to SVG/PNG outside a browser)
+export { survivalPlot } from "./plot/survival.js";
+export { tracePlot, rankPlot } from "./plot/trace.js";
+export { densityPlot, kernelDensity } from "./plot/density.js";
+export { changeSeriesPlot } from "./plot/changepoint.js";
+export { rocPlot, prPlot } from "./plot/classification.js";
+export { thresholdSweepPlot } from "./plot/thresholdSweep.js";
+export { shapSummaryPlot } from "./plot/shap.js";
+export { armComparisonPlot } from "./plot/arms.js";
+export { runMetricPlot, metricSweepPlot, metricHistoryPlot } from "./plot/runs.js";
+export { renderPlot, toPng, toDataUri } from "./plot/render.js";
+export type { Figure } from "./plot/render.js";
+export { logPlot } from "./plot/artifacts.js";
+export { show, showHtml } from "./plot/display.js";
