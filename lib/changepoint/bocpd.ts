@@ -128,6 +128,7 @@ class Bocpd implements BocpdDetector {
   // Normal: log beta, carried by the same log1p as the predictive.
   private s4: Float64Array = new Float64Array(0);
   private wNew = 0;
+  private readonly relPrior = new Float64Array(16);
   // Poisson: total count so far, to know when products of rising factorials could overflow.
   private maxCount = 0;
   // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 by observations in the run.
@@ -269,16 +270,26 @@ class Bocpd implements BocpdDetector {
         lp[k] = v;
         if (v > maxLp) maxLp = v;
       }
-      let r0 = 1;
-      if (small) for (let i = 0; i < x; i++) r0 *= (a0 + i) / (b0 + exposure);
-      const wNew = changeWeight * r0 * Math.exp(lp0 - maxLp);
+      // The products are taken relative to the prior run's, so that they stay near 1 whatever the
+      // units of the rate; the prior's own product goes into the shared term.
+      const rel = this.relPrior;
+      if (small && x > 0) {
+        let logR0 = 0;
+        for (let i = 0; i < x; i++) {
+          const f = (a0 + i) / (b0 + exposure);
+          rel[i] = 1 / f;
+          logR0 += Math.log(f);
+        }
+        lpCommon += logR0;
+      }
+      const wNew = changeWeight * Math.exp(lp0 - maxLp);
       total = wNew;
       if (small && x > 0) {
         for (let k = 0; k < K; k++) {
           const a = a0 + s1[k];
           const inv = 1 / (b0 + s2[k] + exposure);
-          let r = a * inv;
-          for (let i = 1; i < x; i++) r *= (a + i) * inv;
+          let r = a * inv * rel[0];
+          for (let i = 1; i < x; i++) r *= (a + i) * inv * rel[i];
           const w = prob[k] * grow * r * Math.exp(lp[k] - maxLp);
           prob[k] = w;
           total += w;

@@ -91,6 +91,26 @@ describe("BOCPD properties", () => {
     expect(restarts(pruned.mapRunLength)).toEqual(restarts(exact.mapRunLength));
   });
 
+  it("Poisson model is invariant to the units of exposure (scaled exposure and prior rate), even at 1e20", () => {
+    const rng = createRng(8);
+    const counts = Array.from({ length: 300 }, (_, t) => rng.poisson(t < 150 ? 6 : 12));
+    const exposure = Array.from({ length: 300 }, () => 0.5 + rng.uniform());
+    const base = runBocpd({ kind: "poisson-gamma", shape: 2, rate: 0.2 }, counts, exposure, { maxRuns: 50 });
+    const scale = 1e20;
+    const scaled = runBocpd(
+      { kind: "poisson-gamma", shape: 2, rate: 0.2 * scale },
+      counts,
+      exposure.map((e) => e * scale),
+      { maxRuns: 50 },
+    );
+    for (let t = 0; t < 300; t++) {
+      expect(scaled.pShortRun[t]).toBeCloseTo(base.pShortRun[t], 9);
+      expect(scaled.mapRunLength[t]).toBe(base.mapRunLength[t]);
+      // The negative-binomial pmf of a count depends on b / (b + e) only.
+      expect(scaled.logPredictive[t]).toBeCloseTo(base.logPredictive[t], 8);
+    }
+  });
+
   it("toJSON / bocpdFromJSON resumes bit-identically", () => {
     const rng = createRng(4);
     const xs = Array.from({ length: 400 }, (_, t) => rng.normal() + (t > 200 ? 3 : 0));
