@@ -16,6 +16,7 @@ export const boostingParamsSchema = z.strictObject({
   numLeaves: z.number().int().min(2).max(131072).default(31),
   /** <= 0: no limit. */
   maxDepth: z.number().int().default(-1),
+  /** Checked, as in LightGBM, on counts estimated from hessian sums, so leaves can end slightly below it. */
   minDataInLeaf: z.number().int().min(0).default(20),
   minSumHessianInLeaf: nonNeg.default(1e-3),
   lambdaL1: nonNeg.default(0),
