@@ -25,6 +25,7 @@ export function registerReproduceCommands(program: Command): void {
       await findRun(tracker, id);
       const result = await reproduceRun(id, { tracker, experiments, root: projectRoot, log: (l) => process.stderr.write(`${l}\n`) });
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (result.ignored.length > 0) process.stderr.write(`not compared (timing metrics): ${result.ignored.join(", ")}\n`);
       if (result.reproduced) {
         out(`reproduced: run ${result.newRunId} matches ${result.originalRunId} bit for bit (${result.metricsCompared} metrics, ${result.pointsCompared} points)`);
         return;

@@ -28,6 +28,13 @@ export interface MetricDiff {
   points: number;
 }
 
+/**
+ * Metrics that measure the machine rather than the model (wall time, throughput) and so can never
+ * reproduce: keys ending in a time unit (`_seconds`, `_ms`, ...), with a `duration`, `elapsed`,
+ * `runtime` or `throughput` part, or with a `time.`/`timing.` prefix. They are listed, not compared.
+ */
+export const TIMING_METRIC = /[._](seconds|secs|sec|ms|millis|minutes)$|(^|[._])(duration|elapsed|wall_time|walltime|runtime|throughput|per_second)([._]|$)|^(time|timing)\./i;
+
 /** What a reproduction found. */
 export interface ReproduceResult {
   originalRunId: string;
@@ -37,6 +44,8 @@ export interface ReproduceResult {
   reproduced: boolean;
   warnings: string[];
   diffs: MetricDiff[];
+  /** Timing metrics present but not compared (see TIMING_METRIC). */
+  ignored: string[];
   /** Metric keys compared and their total points. */
   metricsCompared: number;
   pointsCompared: number;
@@ -69,9 +78,11 @@ function sameNumber(a: number, b: number): boolean {
   return Object.is(a, b) || (a === b);
 }
 
-/** Compare the metric histories of two runs point by point (by step, then logging order). */
-export async function compareMetrics(tracker: Tracker, a: Run, b: Run): Promise<{ diffs: MetricDiff[]; metrics: number; points: number }> {
-  const keys = [...new Set([...Object.keys(a.data.metrics), ...Object.keys(b.data.metrics)])].sort();
+/** Compare the metric histories of two runs point by point (by step, then logging order), skipping timing metrics. */
+export async function compareMetrics(tracker: Tracker, a: Run, b: Run, ignore: RegExp = TIMING_METRIC): Promise<{ diffs: MetricDiff[]; metrics: number; points: number; ignored: string[] }> {
+  const all = [...new Set([...Object.keys(a.data.metrics), ...Object.keys(b.data.metrics)])].sort();
+  const ignored = all.filter((k) => ignore.test(k));
+  const keys = all.filter((k) => !ignore.test(k));
   const diffs: MetricDiff[] = [];
   let points = 0;
   const history = async (run: Run, key: string): Promise<Metric[]> =>
@@ -89,7 +100,7 @@ export async function compareMetrics(tracker: Tracker, a: Run, b: Run): Promise<
     }
     if (differing > 0) diffs.push({ key, original: a.data.metrics[key], reproduced: b.data.metrics[key], differingPoints: differing, points: n });
   }
-  return { diffs, metrics: keys.length, points };
+  return { diffs, metrics: keys.length, points, ignored };
 }
 
 /** Re-run a run from its logged config and seed (or notebook parameters) and compare its metrics. */
@@ -156,11 +167,11 @@ export async function reproduceRun(runId: string, options: ReproduceOptions): Pr
   if (originalHash && newHash && originalHash !== newHash) {
     warnings.push(`config hash ${newHash.slice(0, 12)} differs from the logged ${originalHash.slice(0, 12)}: the schema (defaults, validation) or parameters changed`);
   }
-  const { diffs, metrics, points } = await compareMetrics(tracker, original, reproducedRun);
+  const { diffs, metrics, points, ignored } = await compareMetrics(tracker, original, reproducedRun);
   const reproduced = diffs.length === 0 && metrics > 0;
   if (metrics === 0) warnings.push("neither run logged a metric: nothing to compare");
   await tracker.store.logBatch(newRunId, {
     tags: { "workbench.reproduction_of": runId, "workbench.reproduced": String(reproduced) },
   });
-  return { originalRunId: runId, newRunId, kind, reproduced, warnings, diffs, metricsCompared: metrics, pointsCompared: points };
+  return { originalRunId: runId, newRunId, kind, reproduced, warnings, diffs, ignored, metricsCompared: metrics, pointsCompared: points };
 }
