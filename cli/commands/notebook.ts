@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { UsageError } from "../../lib/errors.js";
+import { installKernelSpec } from "../../lib/notebook/kernelspec.js";
 import { readNotebook, serializeNotebook } from "../../lib/notebook/nbformat.js";
 import { fromPercent } from "../../lib/notebook/percent.js";
 import { parseParameterArgs } from "../../lib/notebook/parameters.js";
@@ -105,6 +106,14 @@ export function registerNotebookCommands(program: Command): void {
         writeFileSync(target, serializeNotebook(fromPercent(readFileSync(file, "utf8"))));
         out(`${relative(process.cwd(), file)} -> ${relative(process.cwd(), target)}`);
       }
+    });
+
+  notebook
+    .command("kernelspec")
+    .description("install the tslab kernelspec (cwd = project root) under a Python prefix, e.g. a venv")
+    .requiredOption("--prefix <dir>", "Python prefix (the venv folder) whose share/jupyter/kernels gets the spec")
+    .action((opts: { prefix: string }) => {
+      out(`installed kernelspec 'tslab' in ${installKernelSpec(opts.prefix, projectRoot)}`);
     });
 
   notebook
