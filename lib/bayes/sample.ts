@@ -66,6 +66,7 @@ function settings(options: SampleOptions): { chains: number; nuts: NutsOptions }
   if (nuts.draws < 1) throw new ConfigError(`invalid draws: ${nuts.draws} (at least 1)`);
   if (!(nuts.targetAccept > 0 && nuts.targetAccept < 1)) throw new ConfigError(`invalid targetAccept: ${nuts.targetAccept}`);
   if (!Number.isInteger(nuts.maxTreeDepth) || nuts.maxTreeDepth < 1) throw new ConfigError(`invalid maxTreeDepth: ${nuts.maxTreeDepth}`);
+  if (nuts.metric !== "diag" && nuts.metric !== "dense") throw new ConfigError(`invalid metric: ${String(nuts.metric)} (expected "diag" or "dense")`);
   return { chains, nuts };
 }
 
