@@ -152,4 +152,11 @@ describe("workbench notebook run (usage errors exit 2 before any cell runs)", ()
     expect(await main(["notebook", "run", join(dir, "nope.ipynb")])).toBe(2);
     expect(await main(["notebook", "run", path, "--all"])).toBe(2);
   });
+
+  it("a failing cell exits 1 and still writes the partial notebook", async () => {
+    const path = write("cli-fail.ipynb", FAILING);
+    const out = join(dir, "cli-fail.out.ipynb");
+    expect(await main(["notebook", "run", path, "--no-track", "-o", out])).toBe(1);
+    expect(existsSync(out)).toBe(true);
+  }, 120_000);
 });
