@@ -183,11 +183,18 @@ export function multipleChangepoints(
         maxV = v;
         argV = i;
       }
-      // Posterior probability of the segment [i, j) itself, for the per-day rate summaries.
-      // Segments below 1e-16 posterior probability are left out of the per-day summaries.
-      const logSeg = term + (end ? 0 : B[j]) - logZ;
-      if (logSeg > -36.8) {
-        const pSeg = Math.exp(logSeg);
+    }
+    // Posterior probability of each segment [i, j) is exp(term - maxTerm) * exp(maxTerm + B[j] - log Z):
+    // the first factor is the log-sum-exp's own exp, so the per-day summaries cost no extra exp.
+    // Segments below 1e-16 posterior probability are left out of them.
+    const scale = Math.exp(maxTerm + (end ? 0 : B[j]) - logZ);
+    let sum = 0;
+    for (let k = 0; k < count; k++) {
+      const ek = Math.exp(scratch[k] - maxTerm);
+      sum += ek;
+      const pSeg = ek * scale;
+      if (pSeg > 1e-16) {
+        const i = cand[k];
         const s = PS[j] - PS[i];
         const e = PE[j] - PE[i];
         const w = (pSeg * (a + s)) / (b + e);
@@ -200,8 +207,6 @@ export function multipleChangepoints(
         }
       }
     }
-    let sum = 0;
-    for (let k = 0; k < count; k++) sum += Math.exp(scratch[k] - maxTerm);
     A[j] = maxTerm + Math.log(sum);
     V[j] = maxV;
     back[j] = argV;
