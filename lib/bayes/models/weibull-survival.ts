@@ -378,7 +378,11 @@ function makeFit(covariateNames: readonly string[], nGroups: number, posterior: 
   };
 }
 
-/** Fit the hierarchical Weibull survival model by NUTS (4 chains x (1000 + 1000), dense metric by default). */
+/**
+ * Fit the hierarchical Weibull survival model by NUTS (4 chains x (1000 + 1000), dense metric by
+ * default). The dense metric costs O(dim^2) per leapfrog step and needs warmup draws to estimate a
+ * dim x dim covariance; with hundreds of groups pass `metric: "diag"`.
+ */
 export async function fitWeibullSurvival(
   data: WeibullSurvivalData,
   options: WeibullSurvivalOptions = {},
