@@ -254,8 +254,6 @@ export async function fastCsvCheck(wh: Warehouse, t: RawTable, path: string, sha
   const bad = [...t.schema.columns.map((c) => parseSql(c).bad).filter((b) => b !== "false"), ...charChecks(t.schema.columns)];
   const sqls = t.suite.expectations.map((e) => failCountSql(e, cols));
   if (sqls.some((s) => s === null)) return null;
-  const tick = process.env.WH_PROFILE ? (label: string, t0: number) => process.stderr.write(`${label} ${((performance.now() - t0) / 1000).toFixed(2)}s\n`) : () => {};
-  let t0 = performance.now();
   try {
     await wh.exec(
       `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${typed.join(", ")}, (${bad.length ? bad.join(" OR ") : "false"}) AS _bad FROM ${source}`,
@@ -269,8 +267,6 @@ export async function fastCsvCheck(wh: Warehouse, t: RawTable, path: string, sha
     await wh.exec(`DROP TABLE IF EXISTS ${table}`);
     return null;
   };
-  tick("parse", t0);
-  t0 = performance.now();
   const rows = (await wh.scalar(`SELECT count(*)::DOUBLE FROM ${table}`)) ?? 0;
   if (rows !== rowsExpected) return decline();
   if (((await wh.scalar(`SELECT count_if(_bad)::DOUBLE FROM ${table}`)) ?? 0) > 0) return decline();
@@ -279,7 +275,6 @@ export async function fastCsvCheck(wh: Warehouse, t: RawTable, path: string, sha
   const stateful = await statefulCounts(wh, t.suite.expectations, cols, table);
   if (stateful === null) return decline();
   for (const [i, n] of stateful) counts[i] = n;
-  tick("checks", t0);
   const exps = t.suite.expectations;
   if (exps.some((e, i) => counts[i] > 0 && "quarantine" in e && e.quarantine)) return decline();
   const results: ExpectationResult[] = exps.map((e, index) => {

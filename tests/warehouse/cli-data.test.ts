@@ -99,6 +99,18 @@ describe("workbench data generate", () => {
   });
 });
 
+describe("workbench data generate with config variants", () => {
+  it("layers configs/data/<generator>/<variant>.yaml under the overrides, and exits 2 for an unknown variant", async () => {
+    expect(await cli("data", "generate", "industrial", "-c", "10m", "samplesPerDevice=50", "--out", join(root, "variant"))).toBe(0);
+    const run = await lastRun();
+    expect(run.data.params.devices).toBe("100");
+    expect(run.data.params.samplesPerDevice).toBe("50");
+    expect(run.data.metrics.rows_industrial_telemetry).toBe(5000);
+    expect(await cli("data", "generate", "fleet", "-c", "nope")).toBe(2);
+    expect(stderr).toMatch(/no variant 'nope' for experiment 'fleet'.*available: year/);
+  });
+});
+
 describe("workbench data validate", () => {
   it("passes a clean file (exit 0) and records counts and the report", async () => {
     expect(await cli("data", "validate", join(fleetDir(), "fleet_trips.csv"))).toBe(0);
