@@ -3,7 +3,7 @@
  * warehouse. Every command is a tracked run in the "data" experiment: the config as params, row counts,
  * rejected rows and durations as metrics, and the validation reports and ground truth as artifacts.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -58,6 +58,22 @@ function parseSeed(text: string): number {
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
+function folderBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        total += statSync(join(dir, name)).size;
+      } catch {
+        // A scratch file may vanish between listing and stat.
+      }
+    }
+  } catch {
+    // The folder does not exist yet.
+  }
+  return total;
+}
+
 /** Log what a validation produced (report JSON, summary, quarantined rows) under `prefix/`. */
 async function logValidationOutputs(run: ActiveRun, dir: string, prefix: string): Promise<void> {
   for (const name of ["report.json", "summary.txt", "quarantine.jsonl"]) {
@@ -82,11 +98,18 @@ async function runGenerate(command: Command, generator: string, overrides: strin
   await tracker.withRun({ experiment: EXPERIMENT, runName: `generate-${generator}`, sourceName: "workbench data generate", tags: { "workbench.config_hash": resolved.hash, "workbench.seed": String(seed), "workbench.data.command": "generate" } }, async (run) => {
     await run.logParams({ generator, seed, formats: formats.join(","), out: dir, ...resolved.params });
     await run.logText(resolved.yaml, "config.yaml");
+    // The writers stream without callbacks; progress is the bytes that have reached the output folder.
     const progress = terminalProgress()(`generate ${generator}`, 1);
     const t0 = performance.now();
-    const written = await entry.write(resolved.config, createRng(seed), dir, formats);
+    const poll = setInterval(() => progress.update(0, `${(folderBytes(dir) / 1e6).toFixed(0)} MB written`), 1000);
+    let written: Awaited<ReturnType<Writer>>;
+    try {
+      written = await entry.write(resolved.config, createRng(seed), dir, formats);
+    } finally {
+      clearInterval(poll);
+    }
     const took = performance.now() - t0;
-    progress.update(1);
+    progress.update(1, `${(folderBytes(dir) / 1e6).toFixed(0)} MB`);
     progress.stop();
     const metrics: Record<string, number> = { duration_s: seconds(took), rows_total: 0, bytes_total: 0, files: written.tables.length };
     for (const t of written.tables) {

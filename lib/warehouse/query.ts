@@ -109,3 +109,28 @@ export async function factColumns(wh: Warehouse, table: string, columns: readonl
   const order = ` ORDER BY ${options.orderBy ?? ident([...types.keys()][0])}`;
   return wh.numericColumns(`SELECT ${select.join(", ")} FROM ${ident(table)}${where}${order}`);
 }
+
+/** Per-vehicle exposure and event totals (one row per vehicle, by vehicle id): the survival and frailty view. */
+export interface VehicleSummary {
+  vehicleId: Float64Array;
+  trips: Float64Array;
+  exposureMiles: Float64Array;
+  exposureMinutes: Float64Array;
+  criticalEvents: Float64Array;
+  /** First and last day (date_key) with a trip. */
+  firstDay: Float64Array;
+  lastDay: Float64Array;
+}
+
+/** Per-vehicle totals from fact_trip_safety, as typed columns ordered by vehicle id. */
+export async function vehicleSummary(wh: Warehouse): Promise<VehicleSummary> {
+  if (!(await wh.hasTable("fact_trip_safety"))) throw new DataError("warehouse: fact_trip_safety does not exist; build the star schema first");
+  const c = await wh.numericColumns(
+    `SELECT CAST(vehicle_key AS DOUBLE) AS v, CAST(count(*) AS DOUBLE) AS trips,
+            sum(CAST(round(exposure_miles * 100) AS BIGINT)) / 100.0 AS miles,
+            sum(CAST(round(exposure_minutes * 10) AS BIGINT)) / 10.0 AS minutes,
+            CAST(sum(critical_events) AS DOUBLE) AS critical, CAST(min(date_key) AS DOUBLE) AS first, CAST(max(date_key) AS DOUBLE) AS last
+     FROM fact_trip_safety GROUP BY vehicle_key ORDER BY vehicle_key`,
+  );
+  return { vehicleId: c.v, trips: c.trips, exposureMiles: c.miles, exposureMinutes: c.minutes, criticalEvents: c.critical, firstDay: c.first, lastDay: c.last };
+}

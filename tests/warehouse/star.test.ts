@@ -9,7 +9,7 @@ import { createRng } from "../../lib/util/random.js";
 import { openWarehouse, type Warehouse } from "../../lib/warehouse/db.js";
 import { extractStar } from "../../lib/warehouse/extract.js";
 import { ingestDirectory } from "../../lib/warehouse/ingest.js";
-import { dailyHazardSeries, factColumns } from "../../lib/warehouse/query.js";
+import { dailyHazardSeries, factColumns, vehicleSummary } from "../../lib/warehouse/query.js";
 import { STAR_TABLES, buildStarSchema } from "../../lib/warehouse/star.js";
 
 // Two firmware releases land inside the window and a regression runs days 8..13 on part of the fleet,
@@ -101,6 +101,26 @@ describe("star schema", () => {
       expect(total).toBeGreaterThan(20);
     });
   }
+
+  it("per-vehicle totals match the simulated trips", async () => {
+    const got = await vehicleSummary(wh);
+    const trips = new Map<number, number>();
+    const miles = new Map<number, number>();
+    const critical = new Map<number, number>();
+    const c = mem.trips.columns;
+    for (let i = 0; i < mem.trips.length; i++) {
+      const v = c.vehicle_id[i];
+      trips.set(v, (trips.get(v) ?? 0) + 1);
+      miles.set(v, (miles.get(v) ?? 0) + c.miles[i]);
+      critical.set(v, (critical.get(v) ?? 0) + c.critical_events[i]);
+    }
+    expect(Array.from(got.vehicleId)).toEqual([...trips.keys()].sort((a, b) => a - b));
+    got.vehicleId.forEach((v, r) => {
+      expect(got.trips[r]).toBe(trips.get(v));
+      expect(got.criticalEvents[r]).toBe(critical.get(v));
+      expect(Math.round(got.exposureMiles[r] * 100)).toBe(Math.round(miles.get(v)! * 100));
+    });
+  });
 
   it("reads fact columns as typed arrays in key order", async () => {
     const cols = await factColumns(wh, "fact_trip_safety", ["trip_id", "exposure_miles", "critical_events", "start_ts"]);
