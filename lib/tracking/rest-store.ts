@@ -42,7 +42,7 @@ import {
   MLFLOW_BATCH_LIMITS,
   type BatchLimits,
 } from "./rest-codec.js";
-import { DEFAULT_RETRY_POLICY, retryPolicyFromEnv, sleep as realSleep, withRetries, type RetryPolicy } from "./retry.js";
+import { retryPolicyFromEnv, sleep as realSleep, withRetries, type RetryPolicy } from "./retry.js";
 import { defaultSpoolRoot, Spool, type SpoolEntry, type SpooledMetric } from "./spool.js";
 import type { CreateRunOptions, LogBatch, SearchRunsOptions, SearchRunsPage, TrackingStore, UpdateRunOptions } from "./store.js";
 import {
