@@ -172,6 +172,15 @@ export class NotebookEngine {
     return { ok, outputs, error, durationMs };
   }
 
+  /**
+   * Record an error raised outside a cell's await chain (an unhandled rejection or an uncaught
+   * exception from a timer) on the stderr of the cell that is running, as tslab's kernel does.
+   */
+  reportAsyncError(kind: string, error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    this.appendStream("stderr", `${kind}: ${text}\n`);
+  }
+
   /** Stop the language service and release the kernel globals. */
   close(): void {
     if (this.closed) return;

@@ -127,6 +127,8 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
   let failedCell: NotebookRunResult["failedCell"];
   let startupMs = 0;
   let engine: NotebookEngine | undefined;
+  let onRejection: ((reason: unknown) => void) | undefined;
+  let onException: ((error: Error) => void) | undefined;
   const track = options.track ?? true;
   // Resolve the store before changing directory, so a relative tracking URI means the caller's folder.
   const tracker = track ? createTracker({ trackingUri: options.trackingUri }) : undefined;
@@ -143,6 +145,12 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
     const t0 = performance.now();
     engine = new NotebookEngine(root);
     startupMs = performance.now() - t0;
+    const active = engine;
+    onRejection = (reason: unknown) => active.reportAsyncError("UnhandledPromiseRejection", reason);
+    onException = (error: Error) => active.reportAsyncError("UncaughtException", error);
+    // Without these, a notebook's stray rejection would end the whole CLI process.
+    process.on("unhandledRejection", onRejection);
+    process.on("uncaughtException", onException);
     let count = 0;
     const codeCells = nb.cells.filter((c) => c.cell_type === "code").length;
     for (let index = 0; index < nb.cells.length; index++) {
@@ -164,6 +172,8 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
       if (!result.ok) failedCell = { index, executionCount: count, error: result.error as ErrorOutput };
     }
   } finally {
+    if (onRejection) process.off("unhandledRejection", onRejection);
+    if (onException) process.off("uncaughtException", onException);
     engine?.close();
     process.chdir(savedCwd);
     if (savedEnv.run === undefined) delete process.env[NOTEBOOK_RUN_ENV];

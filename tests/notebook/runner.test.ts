@@ -137,6 +137,15 @@ describe("runNotebook", () => {
     expect(run.data.tags["workbench.error"]).toMatch(/bad\.ipynb: cell 2 \(In \[3\]\) failed: RangeError: n is 2/);
   });
 
+  it("keeps running after a stray promise rejection and shows it on the cell's stderr", async () => {
+    const r = await runNotebook(write("stray.ipynb", `// %%\nvoid Promise.reject(new Error("stray"));\nawait new Promise((r) => setTimeout(r, 50));\n\n// %%\nconsole.log("still here");\n`), { root, track: false });
+    expect(r.status).toBe("completed");
+    const cells = codeCells(r.notebook);
+    const stderr = cells[0].outputs.find((o) => o.output_type === "stream" && o.name === "stderr");
+    expect(stderr && stderr.output_type === "stream" && sourceText(stderr.text)).toMatch(/UnhandledPromiseRejection: Error: stray/);
+    expect(cells[1].outputs[0].output_type === "stream" && sourceText(cells[1].outputs[0].text)).toBe("still here\n");
+  }, 120_000);
+
   it("reports a type error as the cell's error", async () => {
     const r = await runNotebook(write("typo.ipynb", `// %%\nconst x: number = "text";\n`), { root, track: false });
     expect(r.status).toBe("failed");
