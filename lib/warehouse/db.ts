@@ -23,6 +23,8 @@ export interface WarehouseOptions {
   memoryLimit?: string;
   /** DuckDB worker threads (default: DuckDB's choice). */
   threads?: number;
+  /** Create the ledger and quarantine tables (default true; validation-only scratch databases skip them). */
+  ledger?: boolean;
 }
 
 /** Default database file, relative to the working directory. */
@@ -179,7 +181,7 @@ export async function openWarehouse(options: WarehouseOptions = {}): Promise<War
   const connection = await instance.connect();
   const wh = new Warehouse(instance, connection, file, options.sqlDir ?? defaultSqlDir());
   try {
-    await wh.runSqlFile("meta.sql");
+    if (options.ledger ?? true) await wh.runSqlFile("meta.sql");
   } catch (error) {
     wh.close();
     throw error;

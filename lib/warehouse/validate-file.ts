@@ -25,7 +25,7 @@ export async function validateRawFile(
   if (lower.endsWith(".csv")) {
     // A clean file is vouched for by DuckDB in one parallel pass; anything else is read row by row.
     if (options.engine !== "rows") {
-      const wh = await openWarehouse({ path: ":memory:", sqlDir: options.sqlDir, memoryLimit: options.memoryLimit });
+      const wh = await openWarehouse({ path: ":memory:", sqlDir: options.sqlDir, memoryLimit: options.memoryLimit, ledger: false });
       try {
         const fast = await fastCsvCheck(wh, table, file, await fileShape(file));
         if (fast) {
@@ -43,7 +43,7 @@ export async function validateRawFile(
   }
   const format = lower.endsWith(".parquet") ? "parquet" : lower.endsWith(".jsonl") || lower.endsWith(".ndjson") ? "jsonl" : null;
   if (!format) throw new DataError(`${file}: cannot tell the format; use .csv, .parquet or .jsonl`);
-  const wh = await openWarehouse({ path: ":memory:", sqlDir: options.sqlDir, memoryLimit: options.memoryLimit });
+  const wh = await openWarehouse({ path: ":memory:", sqlDir: options.sqlDir, memoryLimit: options.memoryLimit, ledger: false });
   try {
     const report = await validateChunks(duckChunks(wh, table, file, format, options.chunkRows ?? 65_536), table.suite, {
       schema: table.schema,
