@@ -59,6 +59,8 @@ import {
 
 /** The tag that makes run creation safe to retry. */
 export const CREATE_TOKEN_TAG = "workbench.create_token";
+/** Prefix of the provisional id of a run created while the server was unreachable. */
+export const PROVISIONAL_RUN_PREFIX = "wbspool";
 /** Page size for metric histories (the server's own maximum is 25000 per page). */
 export const HISTORY_PAGE_SIZE = 25000;
 
@@ -320,9 +322,19 @@ export class RestStore implements TrackingStore {
     }
   }
 
+  private readonly experimentsByName = new Map<string, Experiment>();
+
   async getOrCreateExperiment(name: string): Promise<Experiment> {
     validateExperimentName(name);
-    let found = await this.getExperimentByName(name);
+    let found: Experiment | undefined;
+    try {
+      found = await this.getExperimentByName(name);
+    } catch (error) {
+      // Offline: an experiment this process already used stays usable, so that runs can start in the spool.
+      const cached = this.experimentsByName.get(name);
+      if (cached && error instanceof ServerUnreachableError) return cached;
+      throw error;
+    }
     if (!found) {
       try {
         await this.createExperiment(name);
@@ -336,6 +348,7 @@ export class RestStore implements TrackingStore {
     if (found.lifecycleStage === "deleted") {
       throw new TrackingError(`experiment '${found.name}' (id ${found.experimentId}) is deleted; restore it with experiments restore`);
     }
+    this.experimentsByName.set(name, found);
     return found;
   }
 
@@ -395,23 +408,94 @@ export class RestStore implements TrackingStore {
     const runName = options.runName ?? tagName;
     if (runName) body.run_name = runName;
     this.replayOrphansOnce();
+    const entry: Extract<SpoolEntry, { op: "create" }> = {
+      op: "create",
+      experimentId,
+      userId: String(body.user_id),
+      startTime: Number(body.start_time),
+      tags,
+      ...(runName ? { runName } : {}),
+    };
+    try {
+      const info = await this.sendCreate(entry, false, {});
+      this.infos.set(info.runId, info);
+      return info;
+    } catch (error) {
+      const spool = this.spool;
+      if (!spool || !(error instanceof ServerUnreachableError)) throw error;
+      // The run starts in the journal under a provisional id; its replay creates it on the server.
+      const provisional = `${PROVISIONAL_RUN_PREFIX}${randomUUID().replace(/-/g, "").slice(0, 25)}`;
+      this.spoolWrite(provisional, { ...entry, maybeSent: maybeDelivered(error) }, error);
+      const info: RunInfo = {
+        runId: provisional,
+        runName: runName ?? "",
+        experimentId,
+        userId: entry.userId,
+        status: "RUNNING",
+        startTime: entry.startTime,
+        endTime: null,
+        artifactUri: "",
+        lifecycleStage: "active",
+      };
+      this.infos.set(provisional, info);
+      return info;
+    }
+  }
+
+  /** Create a run on the server; after an ambiguous failure, first look for the run by its token. */
+  private async sendCreate(entry: Extract<SpoolEntry, { op: "create" }>, maybeSent: boolean, options: CallOptions): Promise<RunInfo> {
+    const token = entry.tags[CREATE_TOKEN_TAG];
+    const tags = await this.mapRunIds(entry.tags);
+    const body: Record<string, unknown> = { experiment_id: entry.experimentId, user_id: entry.userId, start_time: entry.startTime, tags: toKeyValueList(tags) };
+    if (entry.runName) body.run_name = entry.runName;
     const json = await this.retrying(async (ambiguous) => {
-      if (ambiguous) {
+      if ((ambiguous || maybeSent) && token) {
         // Our earlier attempt may have created the run before its answer was lost: find it by token.
         const found = await this.once(
           "POST",
           "runs/search",
-          { experiment_ids: [experimentId], filter: `tags.\`${CREATE_TOKEN_TAG}\` = '${token}'`, max_results: 1, run_view_type: "ALL" },
-          {},
+          { experiment_ids: [entry.experimentId], filter: `tags.\`${CREATE_TOKEN_TAG}\` = '${token}'`, max_results: 1, run_view_type: "ALL" },
+          options,
         );
         const runs = (found.runs as Record<string, unknown>[] | undefined) ?? [];
         if (runs.length > 0) return { run: runs[0] } as Record<string, unknown>;
       }
-      return this.once("POST", "runs/create", body, {});
-    });
-    const created = runFromJson(json.run as Record<string, unknown>);
-    this.infos.set(created.info.runId, created.info);
-    return created.info;
+      return this.once("POST", "runs/create", body, options);
+    }, options);
+    return runFromJson(json.run as Record<string, unknown>).info;
+  }
+
+  /** Whether a run id is provisional (the run was created offline). */
+  static isProvisional(runId: string): boolean {
+    return runId.startsWith(PROVISIONAL_RUN_PREFIX);
+  }
+
+  private readonly mapping = new Map<string, string>();
+
+  /** The server's id for a run id: itself, or for a provisional id the id its replay created (if done). */
+  resolveRunId(runId: string): string {
+    if (!RestStore.isProvisional(runId)) return runId;
+    const known = this.mapping.get(runId);
+    if (known) return known;
+    const mapped = this.spool?.mappedId(runId);
+    if (mapped) this.mapping.set(runId, mapped);
+    return mapped ?? runId;
+  }
+
+  /** Replace provisional run ids in link tags (a child started while its parent was offline) by server ids. */
+  private async mapRunIds(tags: Record<string, string>): Promise<Record<string, string>> {
+    const parent = tags[MLFLOW_TAGS.parentRunId];
+    if (!parent || !RestStore.isProvisional(parent)) return tags;
+    let mapped = this.resolveRunId(parent);
+    if (mapped === parent && this.spool?.has(parent) && (this.spool.owns(parent) || this.spool.claim(parent))) {
+      // The parent's creation is still journaled: replay it first.
+      await this.exclusive(parent, () => this.drain(parent, {}));
+      mapped = this.resolveRunId(parent);
+    }
+    if (mapped === parent) {
+      throw new ServerUnreachableError(`run ${parent}, the parent of this run, was created offline and is not on the server yet`, { retryable: true, delivered: "no" });
+    }
+    return { ...tags, [MLFLOW_TAGS.parentRunId]: mapped };
   }
 
   async updateRun(runId: string, update: UpdateRunOptions): Promise<RunInfo> {
@@ -437,20 +521,20 @@ export class RestStore implements TrackingStore {
 
   async deleteRun(runId: string): Promise<void> {
     validateRunId(runId);
-    await this.api("POST", "runs/delete", { run_id: runId });
+    await this.api("POST", "runs/delete", { run_id: this.resolveRunId(runId) });
   }
 
   async restoreRun(runId: string): Promise<void> {
     validateRunId(runId);
-    await this.api("POST", "runs/restore", { run_id: runId });
+    await this.api("POST", "runs/restore", { run_id: this.resolveRunId(runId) });
   }
 
   async getRun(runId: string): Promise<Run> {
     validateRunId(runId);
     await this.settle(runId);
-    const json = await this.api("GET", "runs/get", [["run_id", runId]]);
+    const json = await this.api("GET", "runs/get", [["run_id", this.resolveRunId(runId)]]);
     const run = runFromJson(json.run as Record<string, unknown>);
-    this.infos.set(runId, run.info);
+    this.infos.set(run.info.runId, run.info);
     return run;
   }
 
@@ -496,7 +580,7 @@ export class RestStore implements TrackingStore {
     validateRunId(runId);
     validateKey("metric", key);
     await this.settle(runId);
-    return this.fetchHistory(runId, key);
+    return this.fetchHistory(this.resolveRunId(runId), key);
   }
 
   /** The full history of one metric, page by page (always sending max_results). */
@@ -583,7 +667,7 @@ export class RestStore implements TrackingStore {
     // Uploads need no order among themselves: they run concurrently unless the run is offline.
     if (!spool || !spool.has(runId)) {
       try {
-        await this.upload(runId, path, content);
+        await this.upload(this.resolveRunId(runId), path, content);
         return;
       } catch (error) {
         if (!spool || !(error instanceof ServerUnreachableError)) throw error;
@@ -597,7 +681,7 @@ export class RestStore implements TrackingStore {
         return;
       }
       try {
-        await this.upload(runId, path, content);
+        await this.upload(this.resolveRunId(runId), path, content);
       } catch (error) {
         if (!(error instanceof ServerUnreachableError)) throw error;
         this.spoolWrite(runId, { op: "artifact", path, blob: spool.storeBlob(runId, content) }, error);
@@ -615,7 +699,7 @@ export class RestStore implements TrackingStore {
     validateRunId(runId);
     const prefix = safeArtifactPath(path);
     await this.settle(runId);
-    const root = await this.artifactRoot(runId);
+    const root = await this.artifactRoot(this.resolveRunId(runId));
     const response = await this.call({
       method: "GET",
       path: "/api/2.0/mlflow-artifacts/artifacts",
@@ -629,7 +713,7 @@ export class RestStore implements TrackingStore {
     validateRunId(runId);
     const target = safeArtifactPath(path);
     await this.settle(runId);
-    const root = await this.artifactRoot(runId);
+    const root = await this.artifactRoot(this.resolveRunId(runId));
     try {
       return (await this.call({ method: "GET", path: this.artifactUrlPath(root, target), raw: true })).raw;
     } catch (error) {
@@ -703,10 +787,22 @@ export class RestStore implements TrackingStore {
   }
 
   /** Send one journal entry (or a fresh write) to the server. `maybeSent`: its request may have arrived before. */
-  private async apply(runId: string, entry: SpoolEntry, maybeSent: boolean, options: CallOptions = {}): Promise<RunInfo | undefined> {
+  private async apply(journalId: string, entry: SpoolEntry, maybeSent: boolean, options: CallOptions = {}): Promise<RunInfo | undefined> {
     const earlier = maybeSent || entry.maybeSent === true;
+    if (entry.op === "create") {
+      const info = await this.sendCreate(entry, earlier, options);
+      this.spool?.recordMapping(journalId, info.runId);
+      this.mapping.set(journalId, info.runId);
+      this.infos.set(info.runId, info);
+      return info;
+    }
+    const runId = this.resolveRunId(journalId);
+    if (RestStore.isProvisional(runId)) {
+      throw new TrackingError(`run ${runId} was created while the server was unreachable, and its creation never reached the server`);
+    }
     if (entry.op === "batch") {
-      await this.applyBatch(runId, entry, earlier, options);
+      const tags = await this.mapRunIds(entry.tags);
+      await this.applyBatch(runId, tags === entry.tags ? entry : { ...entry, tags }, earlier, options);
       return undefined;
     }
     if (entry.op === "update") {
@@ -734,7 +830,7 @@ export class RestStore implements TrackingStore {
       }, options);
       return undefined;
     }
-    const blob = this.spool?.blobPath(runId, entry.blob);
+    const blob = this.spool?.blobPath(journalId, entry.blob);
     if (!blob) throw new TrackingError(`artifact '${entry.path}' of run ${runId} was spooled, but spooling is off now`);
     await this.upload(runId, entry.path, { file: blob }, options);
     return undefined;

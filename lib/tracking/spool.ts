@@ -35,6 +35,7 @@ export type SpooledMetric = [string, number | string, number, number];
 
 /** One spooled write. `maybeSent` marks a write whose request may already have reached the server. */
 export type SpoolEntry =
+  | { op: "create"; experimentId: string; runName?: string; userId: string; startTime: number; tags: Record<string, string>; maybeSent?: boolean }
   | { op: "batch"; metrics: SpooledMetric[]; params: Record<string, string>; tags: Record<string, string>; maybeSent?: boolean }
   | { op: "update"; status?: RunStatus; endTime?: number | null; runName?: string; maybeSent?: boolean }
   | { op: "deleteTag"; key: string; maybeSent?: boolean }
@@ -170,6 +171,23 @@ export class Spool {
     rmSync(join(this.dir, `${runId}.blobs`), { recursive: true, force: true });
     rmSync(join(this.dir, `${runId}.owner`), { force: true });
     this.owned.delete(runId);
+  }
+
+  /** Record the server's id of a run created offline under a provisional id (kept after replay, for later lookups). */
+  recordMapping(provisionalId: string, serverId: string): void {
+    const path = join(this.dir, `${provisionalId}.mapped`);
+    writeFileSync(`${path}.tmp-${process.pid}`, serverId);
+    renameSync(`${path}.tmp-${process.pid}`, path);
+  }
+
+  /** The server's id of a run created offline, once its creation was replayed. */
+  mappedId(provisionalId: string): string | undefined {
+    try {
+      const id = readFileSync(join(this.dir, `${provisionalId}.mapped`), "utf8").trim();
+      return id === "" ? undefined : id;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Keep a write the server refused for good (e.g. a changed param) beside the journal, for a person to look at. */

@@ -191,6 +191,51 @@ describe("REST store against a fake server", () => {
     store.close();
   });
 
+  it("starts runs while the server is down (provisional ids) and links children to their parents' server ids on replay", async () => {
+    const store = open();
+    const tracker = new Tracker(store);
+    const warmup = await tracker.startRun({ experiment: "sweep", runName: "before", skipProvenance: true });
+    await warmup.end();
+    const port = fake.port;
+    const before = new Map(fake.runs);
+    const experiments = new Map(fake.experiments);
+    await fake.stop();
+    const parent = await tracker.startRun({ experiment: "sweep", runName: "parent", skipProvenance: true });
+    expect(RestStore.isProvisional(parent.runId)).toBe(true);
+    await parent.logParams({ sweep: "lr" });
+    const children: string[] = [];
+    for (let c = 0; c < 2; c++) {
+      const child = await tracker.startRun({ experiment: "sweep", runName: `child-${c}`, parentRunId: parent.runId, skipProvenance: true });
+      await child.logMetricPoints(points(5 + c));
+      await child.logText(`child ${c}`, "c.txt");
+      await child.end();
+      children.push(child.runId);
+    }
+    await parent.end();
+    fake = new FakeMlflow();
+    for (const [id, r] of before) fake.runs.set(id, r);
+    for (const [id, e] of experiments) fake.experiments.set(id, e);
+    await fake.start(port);
+    expect(await store.flush()).toBe(true);
+
+    const serverParent = store.resolveRunId(parent.runId);
+    expect(RestStore.isProvisional(serverParent)).toBe(false);
+    expect([...fake.runs.values()].map((r) => r.info.run_name).sort(), warnings.join("\n")).toEqual(["before", "child-0", "child-1", "parent"]); // each created once
+    expect(fake.runs.get(serverParent)!.params.get("sweep")).toBe("lr");
+    expect(fake.runs.get(serverParent)!.info.status).toBe("FINISHED");
+    for (let c = 0; c < 2; c++) {
+      const id = store.resolveRunId(children[c]);
+      const run = fake.runs.get(id)!;
+      expect(run.tags.get("mlflow.parentRunId")).toBe(serverParent);
+      expect(run.metrics).toHaveLength(5 + c);
+      expect(run.info.status).toBe("FINISHED");
+      expect(fake.artifacts.get(`${run.info.experiment_id}/${id}/artifacts/c.txt`)?.toString()).toBe(`child ${c}`);
+    }
+    // The provisional id keeps working for reads after the replay.
+    expect((await store.getRun(children[1])).info.runId).toBe(store.resolveRunId(children[1]));
+    store.close();
+  });
+
   it("replays the journal of a killed process on the next start without doubling the entry it may have sent", async () => {
     const first = open();
     const info = await first.createRun({ experimentId: "0" });
