@@ -372,37 +372,37 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
       load.append(good, rows);
       rowsSeen = rowBase + chunk.length;
       options.onProgress?.({ path: file, rows: rowsSeen, bytes });
-      };
-      if (format === "csv") {
+    };
+    if (format === "csv") {
+      const load = await openLoad();
+      const q = await openQuarantine();
+      try {
+        for await (const block of readCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
+          for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
+          await handle(block.chunk, block.quarantined, load, q);
+        }
+      } finally {
+        load.close();
+        q.close();
+      }
+    } else {
+      for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
+        for (const e of chunk.extra) extra.add(e);
         const load = await openLoad();
         const q = await openQuarantine();
         try {
-          for await (const block of readCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
-            for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
-            await handle(block.chunk, block.quarantined, load, q);
-          }
+          await handle(chunk, [], load, q);
         } finally {
           load.close();
           q.close();
         }
-      } else {
-        for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
-          for (const e of chunk.extra) extra.add(e);
-          const load = await openLoad();
-          const q = await openQuarantine();
-          try {
-            await handle(chunk, [], load, q);
-          } finally {
-            load.close();
-            q.close();
-          }
-        }
       }
-      const sha = literal(sha256);
-      await wh.exec(
-        `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
-      );
-      return { report: validator.report(), quarantined: quarantinedByValidation, extra: [...extra] };
+    }
+    const sha = literal(sha256);
+    await wh.exec(
+      `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+    );
+    return { report: validator.report(), quarantined: quarantinedByValidation, extra: [...extra] };
   };
   // The fast check runs before the transaction: a parse error there must not abort the file's load.
   const fast = format === "csv" && (options.engine ?? "auto") === "auto" ? await fastCsvCheck(wh, t, file, shape) : null;
