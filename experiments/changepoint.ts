@@ -127,7 +127,7 @@ export const changepointSchema = z.strictObject({
   grace: z.number().int().min(0).default(0),
   /** Bootstrap resamples of the MTTD interval. */
   bootstrap: z.number().int().min(1).default(1000),
-  /** Replicate shown in the plots (-1: the first replicate with a regression). */
+  /** Replicate shown in the plots (-1: the first regression the Bayesian detector caught, else the first regression). */
   plotReplicate: z.number().int().min(-1).default(-1),
 });
 
@@ -365,6 +365,7 @@ export default defineExperiment({
     const truth: Regression[] = [];
     const csv: string[] = ["replicate,onset,end,lambda0," + detectors.map((d) => `${d}_delay,${d}_false_alarms`).join(",")];
     let plotIndex = config.plotReplicate;
+    let plotCaught = false;
     let plotData: { rep: Replicate; lambda0: number; outputs: Partial<Record<DetectorName, DetectorOutput>> } | null = null;
     const bar = progress("changepoint", config.replicates);
     for (let i = 0; i < config.replicates; i++) {
@@ -387,8 +388,15 @@ export default defineExperiment({
         row.push(hit ? hit.alertDay - (r as Regression).start : "", falseAlarms);
       }
       csv.push(row.join(","));
-      if (plotIndex < 0 && rep.regression) plotIndex = i;
-      if (i === plotIndex) plotData = { rep, lambda0, outputs };
+      // By default show a regression the Bayesian detector caught (else the first regression at all).
+      if (config.plotReplicate < 0 && rep.regression && !plotCaught) {
+        const caught = outputs.bayes_offline?.episodes.some((e) => e.alertDay >= (rep.regression as Regression).start && e.alertDay <= (rep.regression as Regression).end + config.grace) ?? false;
+        if (caught || plotData === null) {
+          plotIndex = i;
+          plotData = { rep, lambda0, outputs };
+          plotCaught = caught;
+        }
+      } else if (i === config.plotReplicate) plotData = { rep, lambda0, outputs };
       bar.update(i + 1);
     }
     bar.stop();
@@ -440,6 +448,7 @@ export default defineExperiment({
       const full = multipleChangepoints(rep.counts, rep.exposure, {
         segmentPrior: { kind: "geometric", p: 1 / config.detectors.bayesOffline.expectedSegmentDays },
         tolerance: config.detectors.bayesOffline.tolerance,
+        exceedance: { baselineRate: lambda0, ratio: config.hrThreshold },
       });
       const bayes = outputs.bayes_offline;
       await logPlot(
@@ -454,6 +463,21 @@ export default defineExperiment({
           },
         ),
         "plots/replicate_change_probability",
+      );
+      // The same posterior read as the platform reads it: P(day's rate > hrThreshold * lambda0 | all data).
+      await logPlot(
+        run,
+        changeSeriesPlot(
+          { values: rep.counts, expected: rep.expected, probability: full.exceedance as Float64Array, detected: bayes?.episodes ?? [], truth: truthSpans },
+          {
+            title: `Replicate ${plotIndex}: retrospective P(HR > ${config.hrThreshold} | all data)`,
+            subtitle: `expected number of changes ${full.expectedChanges.toFixed(2)}; MAP changes on days ${Array.from(full.mapChanges).join(", ") || "none"}`,
+            yLabel: "critical events / day",
+            probabilityLabel: `P(HR > ${config.hrThreshold} | all data)`,
+            threshold: config.detectors.bayesOffline.threshold,
+          },
+        ),
+        "plots/replicate_p_hr_retrospective",
       );
       if (bayes) {
         const signal = Float64Array.from(bayes.signal, (v) => (Number.isFinite(v) ? v : 0));

@@ -77,7 +77,7 @@ describe("changepoint experiment", () => {
     expect(Math.max(...DETECTORS.map((d) => metric(`${d}.detection_rate`)))).toBeGreaterThanOrEqual(0.5);
     const md = readFileSync(join(runDir, "artifacts", "detectors.md"), "utf8");
     for (const d of DETECTORS) expect(md).toContain(`| ${d} |`);
-    for (const f of ["replicate_change_probability", "replicate_p_hr"]) {
+    for (const f of ["replicate_change_probability", "replicate_p_hr", "replicate_p_hr_retrospective"]) {
       expect(existsSync(join(runDir, "artifacts", "plots", `${f}.svg`))).toBe(true);
       const png = readFileSync(join(runDir, "artifacts", "plots", `${f}.png`));
       expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
