@@ -6,10 +6,12 @@ import type { ExperimentDefinition } from "../lib/experiment/definition.js";
 import rateEstimate from "./rate-estimate.js";
 import rareEvents from "./rare-events.js";
 import changepoint from "./changepoint.js";
+import survival from "./survival.js";
 
 /** Every registered experiment, keyed by name. */
 export const experiments: Record<string, ExperimentDefinition> = {
   [rateEstimate.name]: rateEstimate,
   [rareEvents.name]: rareEvents,
   [changepoint.name]: changepoint,
+  [survival.name]: survival,
 };
