@@ -232,7 +232,7 @@ export class RestStore implements TrackingStore {
     } catch (error) {
       if (error instanceof RestError && error.details.retryable && !(error instanceof ServerUnreachableError)) {
         throw new ServerUnreachableError(
-          `tracking server ${this.baseUrl} unreachable after ${policy.maxAttempts} attempt(s): ${error.message}`,
+          `tracking server ${this.baseUrl} unreachable after ${policy.maxAttempts} attempt(s)`,
           { ...error.details, delivered: ambiguous ? "maybe" : "no" },
           { cause: error },
         );

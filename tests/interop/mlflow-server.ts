@@ -4,7 +4,7 @@
  * group so that stopping it kills its workers too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,7 +47,6 @@ export class MlflowServer {
   readonly dir: string;
   port = 0;
   private child: ChildProcess | undefined;
-  private output = "";
 
   constructor(readonly options: ServerOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "wb-mlflow-server-"));
@@ -82,20 +81,26 @@ export class MlflowServer {
       "1",
     ];
     if (this.options.appName) args.push("--app-name", this.options.appName);
-    this.output = "";
-    const child = spawn(pythonPath(), args, { env: mlflowEnv(this.options.env ?? {}), stdio: ["ignore", "pipe", "pipe"], detached: true, cwd: this.dir });
+    // Output goes to a file, never to a pipe: a pipe this process stops reading (while it waits in
+    // spawnSync for a Python client, say) fills up and blocks the server in its access log.
+    const logFd = openSync(this.logPath, "a");
+    const child = spawn(pythonPath(), args, { env: mlflowEnv(this.options.env ?? {}), stdio: ["ignore", logFd, logFd], detached: true, cwd: this.dir });
+    closeSync(logFd);
     this.child = child;
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-20000);
-    };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
-    await waitUntilUp(`${this.url}/health`, child, 240_000, () => this.output);
+    await waitUntilUp(`${this.url}/health`, child, 240_000, () => this.log());
   }
 
-  /** Server output so far (for failure messages). */
+  private get logPath(): string {
+    return join(this.dir, "server.log");
+  }
+
+  /** The end of the server's output (for failure messages). */
   log(): string {
-    return this.output;
+    try {
+      return readFileSync(this.logPath, "utf8").slice(-20000);
+    } catch {
+      return "";
+    }
   }
 
   /** Stop the whole process group; SIGKILL when `hard`, or when SIGTERM is not enough within 10 s. */
