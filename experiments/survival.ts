@@ -182,9 +182,18 @@ export default defineExperiment({
     };
     const fleetConfig = FleetConfigSchema.parse(fleetInput);
     const sim = simulateFleet(fleetConfig, rng.fork(1));
-    const labels = fleetConfig.firmware.map((f) => f.version);
-    const gaps = fleetGaps(sim.trips as unknown as { length: number; columns: Record<string, ArrayLike<number>> }, labels, config.fleet.vehicles, rng.fork(2));
+    const allLabels = fleetConfig.firmware.map((f) => f.version);
+    const gaps = fleetGaps(sim.trips as unknown as { length: number; columns: Record<string, ArrayLike<number>> }, allLabels, config.fleet.vehicles, rng.fork(2));
     const n = gaps.time.length;
+    // Versions released after the study window never ran: leave them out (their effect is not
+    // identifiable) and renumber the rest; the first version that ran is the reference.
+    const ran = allLabels.map((_, f) => gaps.firmware.includes(f));
+    const kept = allLabels.map((_, f) => f).filter((f) => ran[f]);
+    const labels = kept.map((f) => allLabels[f]);
+    const trueHr = kept.map((f) => fleetConfig.firmware[f].hazardRatio / fleetConfig.firmware[kept[0]].hazardRatio);
+    for (let i = 0; i < n; i++) gaps.firmware[i] = kept.indexOf(gaps.firmware[i]);
+    const absent = allLabels.filter((_, f) => !ran[f]);
+    if (absent.length > 0) log(`firmware ${absent.join(", ")} never ran within the ${config.fleet.days} days: left out of the analysis`);
     let events = 0;
     for (let i = 0; i < n; i++) events += gaps.event[i];
     log(`fleet: ${sim.trips.length} trips, ${config.fleet.vehicles} vehicles, ${config.fleet.days} days -> ${n} gaps, ${events} critical events (${((100 * (n - events)) / n).toFixed(0)}% censored)`);
@@ -203,10 +212,12 @@ export default defineExperiment({
       kmRows.push([labels[f], durations.length, km.medianSurvivalTime]);
       await run.logMetric(`km.median_kmiles.${labels[f]}`, km.medianSurvivalTime);
     }
-    const logrank = multivariateLogrankTest({ durations: gaps.time, events: gaps.event }, Array.from(gaps.firmware, (f) => labels[f]));
-    await run.logMetrics({ "logrank.statistic": logrank.statistic, "logrank.p_value": logrank.pValue });
     log(renderTable(["firmware", "gaps", "KM median (k miles)"], kmRows));
-    log(`log-rank across firmware: chi2 ${logrank.statistic.toFixed(2)} on ${logrank.degreesOfFreedom} df, p = ${logrank.pValue.toExponential(2)}`);
+    if (labels.length > 1) {
+      const logrank = multivariateLogrankTest({ durations: gaps.time, events: gaps.event }, Array.from(gaps.firmware, (f) => labels[f]));
+      await run.logMetrics({ "logrank.statistic": logrank.statistic, "logrank.p_value": logrank.pValue });
+      log(`log-rank across firmware: chi2 ${logrank.statistic.toFixed(2)} on ${logrank.degreesOfFreedom} df, p = ${logrank.pValue.toExponential(2)}`);
+    }
 
     // --- Weibull MLE (pooled) and Cox PH with firmware indicators
     const weibull = fitWeibull({ durations: gaps.time, events: gaps.event }, { alpha });
@@ -215,12 +226,15 @@ export default defineExperiment({
     curves.push({ label: "Weibull MLE (pooled)", time: grid, survival: weibull.survival(grid), smooth: true });
     const covariates: Record<string, Float64Array> = {};
     for (let f = 1; f < labels.length; f++) covariates[`fw_${labels[f]}`] = Float64Array.from(gaps.firmware, (x) => (x === f ? 1 : 0));
-    const cox = fitCoxPH({ durations: gaps.time, events: gaps.event, covariates }, { alpha });
-    const coxSummary = cox.summary();
-    await run.logText(summaryTableToCSV(coxSummary), "tables/cox_summary.csv");
     await run.logText(summaryTableToCSV(weibull.summary()), "tables/weibull_mle_summary.csv");
-    log(`Cox PH (Efron), hazard ratios vs ${labels[0]}:\n${formatSummaryTable(coxSummary)}`);
-    cox.hazardRatios.forEach((hr, j) => void run.logMetric(`cox.hr.${cox.covariateNames[j]}`, hr));
+    // With a single firmware in the window there is nothing to compare: no Cox model, no ratios.
+    const cox = labels.length > 1 ? fitCoxPH({ durations: gaps.time, events: gaps.event, covariates }, { alpha }) : undefined;
+    if (cox) {
+      const coxSummary = cox.summary();
+      await run.logText(summaryTableToCSV(coxSummary), "tables/cox_summary.csv");
+      log(`Cox PH (Efron), hazard ratios vs ${labels[0]}:\n${formatSummaryTable(coxSummary)}`);
+      for (let j = 0; j < cox.covariateNames.length; j++) await run.logMetric(`cox.hr.${cox.covariateNames[j]}`, cox.hazardRatios[j]);
+    }
 
     // --- Hierarchical Bayesian Weibull: vehicle random effects, firmware effects
     const p = labels.length - 1;
@@ -265,12 +279,11 @@ export default defineExperiment({
       log("WARNING: the posterior did not pass the convergence flags; treat its numbers as unreliable.");
     }
 
-    const truthHr = fleetConfig.firmware.map((f) => f.hazardRatio / fleetConfig.firmware[0].hazardRatio);
     const hrs = fit.hazardRatios(config.intervalProb);
     const hrRows = hrs.map((hr, j) => {
-      const truth = truthHr[j + 1];
+      const truth = trueHr[j + 1];
       const covered = hr.low <= truth && truth <= hr.high;
-      return { ...hr, truth, covered, cox: cox.hazardRatios[j] };
+      return { ...hr, truth, covered, cox: cox ? cox.hazardRatios[j] : NaN };
     });
     for (const r of hrRows) {
       await run.logMetrics({ [`bayes.hr.${r.covariate}.mean`]: r.mean, [`bayes.hr.${r.covariate}.low`]: r.low, [`bayes.hr.${r.covariate}.high`]: r.high, [`bayes.hr.${r.covariate}.covers_truth`]: r.covered ? 1 : 0, [`truth.hr.${r.covariate}`]: r.truth });
