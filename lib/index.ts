@@ -157,3 +157,14 @@ export { renderPlot, toPng, toDataUri } from "./plot/render.js";
 export type { Figure } from "./plot/render.js";
 export { logPlot } from "./plot/artifacts.js";
 export { show, showHtml } from "./plot/display.js";
+
+// ---- DuckDB warehouse: idempotent ingestion, star schema, extracts
+export { openWarehouse, Warehouse, DEFAULT_WAREHOUSE_PATH } from "./warehouse/db.js";
+export type { WarehouseOptions } from "./warehouse/db.js";
+export { ingestFile, ingestDirectory } from "./warehouse/ingest.js";
+export type { IngestFileResult, IngestDirectoryResult } from "./warehouse/ingest.js";
+export { buildStarSchema, STAR_TABLES } from "./warehouse/star.js";
+export { dailyHazardSeries, factColumns, vehicleSummary } from "./warehouse/query.js";
+export { extractStar } from "./warehouse/extract.js";
+export { validateRawFile } from "./warehouse/validate-file.js";
+export { RAW_TABLES, SUITE_NAMES, rawTableNamed, rawTableForPath } from "./warehouse/tables.js";
