@@ -7,6 +7,8 @@ import rateEstimate from "./rate-estimate.js";
 import rareEvents from "./rare-events.js";
 import changepoint from "./changepoint.js";
 import survival from "./survival.js";
+import anomaly from "./anomaly.js";
+import failurePrediction from "./failure-prediction.js";
 
 /** Every registered experiment, keyed by name. */
 export const experiments: Record<string, ExperimentDefinition> = {
@@ -14,4 +16,6 @@ export const experiments: Record<string, ExperimentDefinition> = {
   [rareEvents.name]: rareEvents,
   [changepoint.name]: changepoint,
   [survival.name]: survival,
+  [anomaly.name]: anomaly,
+  [failurePrediction.name]: failurePrediction,
 };
