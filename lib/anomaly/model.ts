@@ -1,0 +1,133 @@
+/**
+ * The anomaly model: standard scaling (training mean and standard deviation) followed by an
+ * isolation forest, fitted on normal rows only. The anomaly score is 2^(-E[h(x)] / c(psi)), the
+ * negated scikit-learn `score_samples`: in (0, 1], higher = more anomalous. The operating threshold
+ * chosen on labelled data is stored with the model so a saved model carries its decision rule.
+ */
+import { DataError } from "../errors.js";
+import type { Rng } from "../util/random.js";
+import { fitIsolationForest, IsolationForest, type IsolationForestJSON, type IsolationForestParams } from "../trees/isolationForest.js";
+import type { FeatureMatrix } from "../trees/matrix.js";
+
+/** How the stored threshold was chosen. */
+export interface ThresholdChoice {
+  threshold: number;
+  rule: "recall_at_precision" | "best_f1" | "manual";
+  minPrecision: number | null;
+}
+
+/** JSON form of a fitted anomaly model. */
+export interface AnomalyModelJSON {
+  kind: "AnomalyModel";
+  version: 1;
+  featureNames: string[];
+  mean: number[];
+  scale: number[];
+  forest: IsolationForestJSON;
+  threshold: ThresholdChoice | null;
+}
+
+/** A fitted scaler + isolation forest, with an optional operating threshold. */
+export class AnomalyModel {
+  readonly kind = "AnomalyModel";
+  constructor(
+    readonly featureNames: readonly string[],
+    readonly mean: Float64Array,
+    readonly scale: Float64Array,
+    readonly forest: IsolationForest,
+    readonly threshold: ThresholdChoice | null = null,
+  ) {}
+
+  /** Standard-scale the selected rows of column features into a row-major matrix. */
+  transform(columns: readonly Float64Array[], rows: ArrayLike<number>): FeatureMatrix {
+    if (columns.length !== this.featureNames.length) throw new DataError(`AnomalyModel.transform: got ${columns.length} feature columns, the model has ${this.featureNames.length}`);
+    return standardize(columns, rows, this.mean, this.scale);
+  }
+
+  /** Anomaly scores (higher = more anomalous) of the selected rows. */
+  score(columns: readonly Float64Array[], rows: ArrayLike<number>): Float64Array {
+    return this.scoreMatrix(this.transform(columns, rows));
+  }
+
+  /** Anomaly scores of an already scaled matrix. */
+  scoreMatrix(x: FeatureMatrix): Float64Array {
+    const s = this.forest.scoreSamples(x);
+    for (let i = 0; i < s.length; i++) s[i] = -s[i];
+    return s;
+  }
+
+  /** A copy of this model carrying an operating threshold. */
+  withThreshold(choice: ThresholdChoice): AnomalyModel {
+    return new AnomalyModel(this.featureNames, this.mean, this.scale, this.forest, choice);
+  }
+
+  /** Serialize to plain JSON (kind "AnomalyModel", version 1). */
+  toJSON(): AnomalyModelJSON {
+    return {
+      kind: "AnomalyModel",
+      version: 1,
+      featureNames: [...this.featureNames],
+      mean: Array.from(this.mean),
+      scale: Array.from(this.scale),
+      forest: this.forest.toJSON(),
+      threshold: this.threshold,
+    };
+  }
+
+  /** Load a model saved with toJSON(). */
+  static fromJSON(json: unknown): AnomalyModel {
+    const j = json as Partial<AnomalyModelJSON> | null;
+    if (j === null || typeof j !== "object" || j.kind !== "AnomalyModel") throw new DataError(`not an AnomalyModel: kind = ${JSON.stringify(j?.kind)}`);
+    if (j.version !== 1) throw new DataError(`unsupported AnomalyModel version ${JSON.stringify(j.version)} (this library reads 1)`);
+    const m = j as AnomalyModelJSON;
+    return new AnomalyModel(m.featureNames, Float64Array.from(m.mean), Float64Array.from(m.scale), IsolationForest.fromJSON(m.forest), m.threshold);
+  }
+}
+
+/** Gather the selected rows of column features into a row-major matrix, standard-scaled. */
+export function standardize(columns: readonly Float64Array[], rows: ArrayLike<number>, mean: Float64Array, scale: Float64Array): FeatureMatrix {
+  const p = columns.length;
+  const n = rows.length;
+  const values = new Float64Array(n * p);
+  for (let f = 0; f < p; f++) {
+    const col = columns[f];
+    const m = mean[f];
+    const s = scale[f];
+    for (let i = 0; i < n; i++) values[i * p + f] = (col[rows[i]] - m) / s;
+  }
+  return { nRows: n, nCols: p, values };
+}
+
+/** Fit the scaler and the isolation forest on the given (normal) training rows of column features. */
+export function fitAnomalyModel(
+  names: readonly string[],
+  columns: readonly Float64Array[],
+  trainRows: ArrayLike<number>,
+  params: IsolationForestParams = {},
+  ctx: { rng?: Rng } = {},
+): AnomalyModel {
+  const n = trainRows.length;
+  if (n < 2) throw new DataError(`fitAnomalyModel: need at least 2 training rows, got ${n}`);
+  if (names.length !== columns.length) throw new DataError(`fitAnomalyModel: ${names.length} names for ${columns.length} columns`);
+  const p = columns.length;
+  const mean = new Float64Array(p);
+  const scale = new Float64Array(p);
+  for (let f = 0; f < p; f++) {
+    const col = columns[f];
+    let s = 0;
+    for (let i = 0; i < n; i++) s += col[trainRows[i]];
+    const m = s / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const d = col[trainRows[i]] - m;
+      ss += d * d;
+    }
+    const sd = Math.sqrt(ss / n);
+    mean[f] = m;
+    // A feature constant in training keeps unit scale (scikit-learn's StandardScaler does the same).
+    scale[f] = sd > 0 ? sd : 1;
+  }
+  const x = standardize(columns, trainRows, mean, scale);
+  const forest = fitIsolationForest(x, params, { rng: ctx.rng });
+  return new AnomalyModel(names, mean, scale, forest);
+}

@@ -1,0 +1,179 @@
+/**
+ * The industrial anomaly pipeline end to end on simulated telemetry: features, a scaler + isolation
+ * forest trained on normal RUN rows of the training window, scores on the RUN rows of the scoring
+ * window, a percentile threshold sweep with the operator rule, per-fault recall and per-episode
+ * detection. Rows outside settled RUN (RUN for at least `settleSamples` since the last state change) are not
+ * scored: the model knows only the steady RUN regime; the count of fault rows left out is reported.
+ */
+import { z } from "zod";
+import { ConfigError } from "../errors.js";
+import type { Rng } from "../util/random.js";
+import { rocAuc } from "../metrics/rocAuc.js";
+import { extractIndustrialFeatures, IndustrialFeatureConfigSchema, type IndustrialColumns, type IndustrialFeatures } from "../features/industrial.js";
+import { fitAnomalyModel, type AnomalyModel } from "./model.js";
+import { chooseThreshold, perFaultRecall, percentileSweep, type FaultRecall, type SweepRow } from "./thresholds.js";
+
+/** Settings of the anomaly pipeline (features, model, thresholds). */
+export const AnomalyPipelineConfigSchema = z.strictObject({
+  features: IndustrialFeatureConfigSchema.prefault({}),
+  /** Fraction of each device's samples (from the start) used for training; the rest is scored. */
+  trainFraction: z.number().gt(0).lt(1).default(0.5),
+  /** Normal rows this close (in samples) after a fault episode are left out of training. */
+  trainGuardSamples: z.number().int().min(0).default(1800),
+  forest: z
+    .strictObject({
+      nEstimators: z.number().int().min(1).default(100),
+      maxSamples: z.number().int().min(2).default(256),
+    })
+    .prefault({}),
+  /** Score percentiles swept for the threshold. */
+  percentiles: z.array(z.number().min(0).max(100)).min(1).default([80, 85, 90, 92, 94, 95, 96, 97, 98, 98.5, 99, 99.5, 99.8, 99.9]),
+  /** RUN rows count as settled (trained on and scored) only this many samples after a state change. */
+  settleSamples: z.number().int().min(0).default(300),
+  /** The operator rule's minimum precision. */
+  minPrecision: z.number().min(0).max(1).default(0.5),
+});
+/** Pipeline settings as written by a user. */
+export type AnomalyPipelineConfigInput = z.input<typeof AnomalyPipelineConfigSchema>;
+/** Pipeline settings with defaults applied. */
+export type AnomalyPipelineConfig = z.output<typeof AnomalyPipelineConfigSchema>;
+
+/** Telemetry plus its ground truth, as the pipeline reads it. */
+export interface LabelledTelemetry extends IndustrialColumns {
+  timestamp: ArrayLike<number>;
+  fault_tag: ArrayLike<number>;
+}
+
+/** A ground-truth fault episode (sample indices per device, end exclusive). */
+export interface EpisodeTruth {
+  device: number;
+  type: string;
+  startSample: number;
+  endSample: number;
+}
+
+/** Detection of one fault episode in the scoring window. */
+export interface EpisodeDetection extends EpisodeTruth {
+  scoredRows: number;
+  flaggedRows: number;
+  detected: boolean;
+  /** Samples from the episode start to its first flagged row (null if never flagged). */
+  delaySamples: number | null;
+}
+
+/** Everything the pipeline produced. */
+export interface AnomalyPipelineResult {
+  config: AnomalyPipelineConfig;
+  features: IndustrialFeatures;
+  model: AnomalyModel;
+  trainRows: Int32Array;
+  /** Rows scored (RUN rows of the scoring window), ascending. */
+  scoredRows: Int32Array;
+  scores: Float64Array;
+  labels: Uint8Array;
+  tags: Uint8Array;
+  rocAuc: number;
+  sweep: SweepRow[];
+  selected: SweepRow;
+  perFault: FaultRecall[];
+  episodes: EpisodeDetection[];
+  /** Fault rows outside RUN or in the training window (not scored). */
+  unscoredFaultRows: number;
+}
+
+/** Run features, training, scoring and threshold selection on labelled telemetry. */
+export function runAnomalyPipeline(
+  data: LabelledTelemetry,
+  faultTags: readonly string[],
+  truth: readonly EpisodeTruth[],
+  input: AnomalyPipelineConfigInput,
+  rng: Rng,
+): AnomalyPipelineResult {
+  const parsed = AnomalyPipelineConfigSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(`invalid anomaly config: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const config = parsed.data;
+  const features = extractIndustrialFeatures(data, config.features);
+  const n = features.nRows;
+  let maxSample = 0;
+  for (let r = 0; r < n; r++) if (features.sampleIndex[r] > maxSample) maxSample = features.sampleIndex[r];
+  const split = Math.floor((maxSample + 1) * config.trainFraction);
+
+  // Rows near a fault (during or shortly after) are kept out of training: faults such as overheat
+  // leave a cooling tail that is not normal operation.
+  const nearFault = new Uint8Array(n);
+  const episodesByDevice = new Map<number, EpisodeTruth[]>();
+  for (const e of truth) {
+    const list = episodesByDevice.get(e.device) ?? [];
+    list.push(e);
+    episodesByDevice.set(e.device, list);
+  }
+  for (let r = 0; r < n; r++) {
+    const list = episodesByDevice.get(data.device_id[r]);
+    if (list === undefined) continue;
+    const k = features.sampleIndex[r];
+    for (const e of list) if (k >= e.startSample && k < e.endSample + config.trainGuardSamples) nearFault[r] = 1;
+  }
+  const sinceChange = features.columns[features.names.indexOf("time_since_state_change")];
+  const train: number[] = [];
+  const scored: number[] = [];
+  let unscoredFaultRows = 0;
+  for (let r = 0; r < n; r++) {
+    const run = data.state[r] === 0 && sinceChange[r] >= config.settleSamples;
+    const k = features.sampleIndex[r];
+    if (k < split) {
+      if (run && data.fault_tag[r] === 0 && nearFault[r] === 0) train.push(r);
+      else if (data.fault_tag[r] !== 0) unscoredFaultRows++;
+    } else if (run) scored.push(r);
+    else if (data.fault_tag[r] !== 0) unscoredFaultRows++;
+  }
+  const trainRows = Int32Array.from(train);
+  const scoredRows = Int32Array.from(scored);
+  const model = fitAnomalyModel(features.names, features.columns, trainRows, { nEstimators: config.forest.nEstimators, maxSamples: config.forest.maxSamples }, { rng: rng.fork(1) });
+  const scores = model.score(features.columns, scoredRows);
+  const labels = new Uint8Array(scoredRows.length);
+  const tags = new Uint8Array(scoredRows.length);
+  for (let i = 0; i < scoredRows.length; i++) {
+    tags[i] = data.fault_tag[scoredRows[i]];
+    labels[i] = tags[i] !== 0 ? 1 : 0;
+  }
+  const auc = rocAuc(labels, scores);
+  const sweep = percentileSweep(labels, scores, config.percentiles);
+  const { row: selected, choice } = chooseThreshold(sweep, config.minPrecision);
+  const perFault = perFaultRecall(tags, scores, choice.threshold, faultTags);
+
+  // Per-episode detection: was any scored row of the episode flagged, and how soon.
+  const episodes: EpisodeDetection[] = [];
+  const rowLookup = new Map<string, number>();
+  for (let i = 0; i < scoredRows.length; i++) rowLookup.set(`${data.device_id[scoredRows[i]]}:${features.sampleIndex[scoredRows[i]]}`, i);
+  for (const e of truth) {
+    let scoredCount = 0;
+    let flagged = 0;
+    let delay: number | null = null;
+    for (let k = e.startSample; k < e.endSample; k++) {
+      const i = rowLookup.get(`${e.device}:${k}`);
+      if (i === undefined) continue;
+      scoredCount++;
+      if (scores[i] >= choice.threshold) {
+        flagged++;
+        if (delay === null) delay = k - e.startSample;
+      }
+    }
+    if (scoredCount > 0) episodes.push({ device: e.device, type: e.type, startSample: e.startSample, endSample: e.endSample, scoredRows: scoredCount, flaggedRows: flagged, detected: flagged > 0, delaySamples: delay });
+  }
+  return {
+    config,
+    features,
+    model: model.withThreshold(choice),
+    trainRows,
+    scoredRows,
+    scores,
+    labels,
+    tags,
+    rocAuc: auc,
+    sweep,
+    selected,
+    perFault,
+    episodes,
+    unscoredFaultRows,
+  };
+}
