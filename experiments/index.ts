@@ -9,6 +9,7 @@ import changepoint from "./changepoint.js";
 import survival from "./survival.js";
 import anomaly from "./anomaly.js";
 import failurePrediction from "./failure-prediction.js";
+import drivingStyle from "./driving-style.js";
 
 /** Every registered experiment, keyed by name. */
 export const experiments: Record<string, ExperimentDefinition> = {
@@ -18,4 +19,5 @@ export const experiments: Record<string, ExperimentDefinition> = {
   [survival.name]: survival,
   [anomaly.name]: anomaly,
   [failurePrediction.name]: failurePrediction,
+  [drivingStyle.name]: drivingStyle,
 };
