@@ -20,7 +20,7 @@ let days = 90;
 let tripsPerDay = 800;
 let criticalRatePerTrip = 0.003;
 let chains = 2;
-let draws = 200;
+let draws = 150;
 
 // %%
 import { createRng } from "./lib/util/random.js";
