@@ -168,3 +168,9 @@ export { dailyHazardSeries, factColumns, vehicleSummary } from "./warehouse/quer
 export { extractStar } from "./warehouse/extract.js";
 export { validateRawFile } from "./warehouse/validate-file.js";
 export { RAW_TABLES, SUITE_NAMES, rawTableNamed, rawTableForPath } from "./warehouse/tables.js";
+
+// ---- sliding-window features and streaming scoring
+export { slidingWindows, windowFeaturesInto, WINDOW_CHANNELS, WINDOW_FEATURES, N_WINDOW_FEATURES } from "./features/windows.js";
+export type { WindowChannels, SlidingWindows } from "./features/windows.js";
+export { createStreamingScorer } from "./streaming/scorer.js";
+export type { StreamingScorer, StreamPrediction, StreamingScorerOptions, DrivingStyle } from "./streaming/scorer.js";
