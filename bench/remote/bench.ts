@@ -7,7 +7,8 @@
  * and the server (one worker) is the bottleneck of most rows.
  *
  * Usage: npx tsx bench/remote/bench.ts   (WORKBENCH_PYTHON selects the interop venv's python;
- *        BENCH_REPEATS, default 2, sets the repeats per row; the median is reported)
+ *        BENCH_REPEATS, default 3, sets the repeats per row; the median is reported; BENCH_ONLY=batch,sync
+ *        runs only those rows)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +22,7 @@ import { Tracker } from "../../lib/tracking/tracker.js";
 import { renderTable } from "../../lib/util/table.js";
 import { MlflowServer } from "../../tests/interop/mlflow-server.js";
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const python = process.env.WORKBENCH_PYTHON ?? resolve(".venv-interop/bin/python");
 const peer = resolve("bench/remote/peer.py");
 const POINTS = 20_000;
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
       ["single", `${CALLS} single-point log calls`, CALLS, ["single", String(CALLS)]],
       ["runs", `${RUNS} runs x ${PARAMS} params`, RUNS, ["runs", String(RUNS), String(PARAMS)]],
     ];
+    const only = process.env.BENCH_ONLY?.split(",");
     for (const [name, label, units, args] of workloads) {
+      if (only && !only.includes(name)) continue;
       const ourTimes: number[] = [];
       const pyTimes: number[] = [];
       // Alternate who goes first: a server warms up and the machine's load drifts.
@@ -133,6 +136,10 @@ async function main(): Promise<void> {
       const p = median(pyTimes);
       rows.push([label, o, p, units / o, units / p, p / o]);
       process.stdout.write(`${label}: workbench ${o.toFixed(2)} s, python ${p.toFixed(2)} s\n`);
+    }
+    if (only && !only.includes("sync")) {
+      process.stdout.write("\n" + renderTable(["workload", "workbench s", "python s", "workbench units/s", "python units/s", "ratio (python s / workbench s)"], rows) + "\n");
+      return;
     }
     // Sync: each repeat into a fresh server-side experiment name, so that every sync sends everything.
     const syncOurs: number[] = [];

@@ -87,6 +87,25 @@ describe("REST backend against mlflow server (SQLite)", () => {
     store.close();
   });
 
+  it("manages experiments: create with tags, rename, tag, delete, restore, list by view", async () => {
+    const store = open();
+    const id = await store.createExperiment("rest-exp-a", { owner: "team" });
+    await expect(store.createExperiment("rest-exp-a")).rejects.toThrow(/already exists/);
+    await store.renameExperiment(id, "rest-exp-b");
+    await store.setExperimentTag(id, "mlflow.note.content", "notes");
+    const got = await store.getExperiment(id);
+    expect(got).toMatchObject({ experimentId: id, name: "rest-exp-b", lifecycleStage: "active", tags: { owner: "team", "mlflow.note.content": "notes" } });
+    expect(got.artifactLocation).toMatch(/^mlflow-artifacts:/);
+    expect(await store.getExperimentByName("rest-exp-a")).toBeUndefined();
+    await store.deleteExperiment(id);
+    expect((await store.listExperiments("ACTIVE_ONLY")).map((e) => e.experimentId)).not.toContain(id);
+    expect((await store.listExperiments("DELETED_ONLY")).map((e) => e.experimentId)).toContain(id);
+    await expect(store.getOrCreateExperiment("rest-exp-b")).rejects.toThrow(/is deleted/);
+    await store.restoreExperiment(id);
+    expect((await store.getOrCreateExperiment("rest-exp-b")).experimentId).toBe(id);
+    store.close();
+  });
+
   it("searches with a filter, an order and pages exactly as the Python client does", async () => {
     const store = open();
     const tracker = new Tracker(store);
