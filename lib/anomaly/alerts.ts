@@ -26,6 +26,14 @@ export const AlertConfigSchema = z.strictObject({
 /** Alert settings with defaults applied. */
 export type AlertConfig = z.output<typeof AlertConfigSchema>;
 
+const SENSORS: readonly SensorFamily[] = ["Voltage", "Current", "Temperature", "RPM", "Vibration"];
+
+function topSensor(share: (f: SensorFamily) => number): SensorFamily {
+  let best = SENSORS[0];
+  for (const f of SENSORS) if (share(f) > share(best)) best = f;
+  return best;
+}
+
 interface Rule {
   id: string;
   cause: string;
@@ -46,7 +54,8 @@ export const ALERT_RULES: readonly Rule[] = [
     cause: "Mechanical wear",
     strength: (s) => Math.min((s("Vibration") + s("RPM")) / 0.45, s("Vibration") / 0.2),
   },
-  { id: "electrical_noise_voltage", cause: "Electrical noise", strength: (s) => s("Voltage") / 0.35 },
+  // Voltage alone only counts as electrical noise when no other sensor family outweighs it.
+  { id: "electrical_noise_voltage", cause: "Electrical noise", strength: (s) => (topSensor(s) === "Voltage" ? s("Voltage") / 0.35 : 0) },
 ];
 
 /** One operator alert. */

@@ -20,6 +20,7 @@ describe("alert rules", () => {
     expect(classifyEvent(ex({ Temperature: 60, Vibration: 40 })).rule).toBe("thermal_overload_temperature");
     expect(classifyEvent(ex({ Vibration: 30, RPM: 20, Current: 50 })).rule).toBe("mechanical_wear_vibration_rpm");
     expect(classifyEvent(ex({ Voltage: 40, Current: 5, State: 55 })).rule).toBe("electrical_noise_voltage");
+    expect(classifyEvent(ex({ Voltage: 36, Vibration: 38, State: 26 })).rule).not.toBe("electrical_noise_voltage");
     const fb = classifyEvent(ex({ State: 100 }));
     expect(fb.rule).toBe("fallback_uncategorized");
     expect(fb.confidence).toBe(0);
