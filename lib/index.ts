@@ -174,3 +174,23 @@ export { slidingWindows, windowFeaturesInto, WINDOW_CHANNELS, WINDOW_FEATURES, N
 export type { WindowChannels, SlidingWindows } from "./features/windows.js";
 export { createStreamingScorer } from "./streaming/scorer.js";
 export type { StreamingScorer, StreamPrediction, StreamingScorerOptions, DrivingStyle } from "./streaming/scorer.js";
+
+// ---- industrial anomaly pipeline
+export { extractIndustrialFeatures, industrialFeatureNames, IndustrialFeatureConfigSchema, SENSOR_CHANNELS, SENSOR_FAMILIES } from "./features/industrial.js";
+export type { IndustrialFeatures, SensorFamily } from "./features/industrial.js";
+export { fitAnomalyModel, AnomalyModel } from "./anomaly/model.js";
+export { percentileSweep, chooseThreshold, perFaultRecall } from "./anomaly/thresholds.js";
+export { runAnomalyPipeline, AnomalyPipelineConfigSchema } from "./anomaly/pipeline.js";
+export type { AnomalyPipelineResult } from "./anomaly/pipeline.js";
+export { pathLengthShap, explainRows, explanationSentence } from "./anomaly/explain.js";
+export { groupEvents, aggregateEvents } from "./anomaly/events.js";
+export { buildAlerts, ALERT_RULES, AlertConfigSchema } from "./anomaly/alerts.js";
+export type { Alert } from "./anomaly/alerts.js";
+export { populationStabilityIndex, ksStatistic, featureDrift } from "./anomaly/drift.js";
+
+// ---- notebooks, reports and reproduction
+export { notebookRun, underNotebookRunner } from "./notebook/context.js";
+export { runNotebook } from "./notebook/runner.js";
+export { notebookToHtml } from "./report/notebookHtml.js";
+export { buildRunReport } from "./report/runReport.js";
+export { reproduceRun } from "./report/reproduce.js";

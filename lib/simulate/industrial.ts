@@ -292,7 +292,9 @@ function* industrialChunks(config: IndustrialConfig, rng: Rng, startMs: number, 
     deviceEpisodes.push(faults.filter((e) => e.device === d + 1));
   }
   const leave = Float64Array.from(["RUN", "IDLE", "MAINT"] as const, (s) => 1 - Math.exp(-dt / config.states.meanDwellSeconds[s]));
-  const nextW = [config.states.next.RUN, config.states.next.IDLE, config.states.next.MAINT];
+  // Widened explicitly: TypeScript 5.0 (which compiles notebook imports) reads zod's tuple output
+  // type for these rows as a union of optional-element tuples.
+  const nextW = [config.states.next.RUN, config.states.next.IDLE, config.states.next.MAINT] as unknown as readonly (readonly number[])[];
   const rpmAlpha = 1 - Math.exp(-dt / 5);
   const tempAlpha = 1 - Math.exp(-dt / nom.thermalTauSeconds);
   const coolAlpha = 1 - Math.exp(-dt / 600);

@@ -24,7 +24,7 @@ export interface ValidationOutputs {
 
 function columnTypes(columns: readonly CsvColumn[] | TableSchema): Map<string, CsvValueType> {
   const list = "columns" in columns && !Array.isArray(columns) ? (columns as TableSchema).columns : (columns as readonly CsvColumn[]);
-  return new Map(list.map((c) => [c.name, c.type as CsvValueType]));
+  return new Map(list.map((c): [string, CsvValueType] => [c.name, c.type as CsvValueType]));
 }
 
 function textOf(v: unknown, type: CsvValueType | undefined): string {

@@ -15,7 +15,8 @@ import { fromPercent } from "../../lib/notebook/percent.js";
 const root = resolve(import.meta.dirname, "..", "..");
 
 function notebookEntries(): string[] {
-  const files = new Set<string>([join(root, "lib", "notebook", "context.ts")]);
+  // The public API as a whole: notebooks are meant to import `./lib/index.js`.
+  const files = new Set<string>([join(root, "lib", "notebook", "context.ts"), join(root, "lib", "index.ts")]);
   const srcDir = join(root, "notebooks", "src");
   for (const f of readdirSync(srcDir).filter((x) => x.endsWith(".ts"))) {
     const nb = fromPercent(readFileSync(join(srcDir, f), "utf8"));
