@@ -1,0 +1,183 @@
+// %% [markdown]
+// # 06 · Failure prediction: which vehicles fail in the next days?
+//
+// **Question.** From daily EV telematics, can a model warn that a vehicle will fail within the next
+// `horizon` days early enough to schedule a workshop visit, and at what false-alarm cost?
+//
+// **Data.** The seeded EV fleet simulation: one row per vehicle and day (cell temperatures, voltage
+// spread, state of health, charge failures, diagnostic codes, mileage ...), with failures whose
+// precursors build up over the preceding days.
+//
+// **Model.** Features built only from each vehicle's past (raw values, trailing 7- and 30-day
+// means, 7-day deltas). A *time-based* split trains on early days and tests on later ones; training
+// rows whose label window reaches past the split are dropped, so no training label depends on
+// test-period events. A gradient-boosted tree model with a positive-class weight for the rare
+// failures, then ROC and precision-recall curves, recall at a fixed precision and SHAP attributions.
+
+// %% tags=["parameters"]
+let seed = 42;
+let vehicles = 40;
+let days = 200;
+let failureRatePerVehicleYear = 2;
+let horizon = 14;
+let trainFraction = 0.6;
+let numBoostRound = 40;
+let targetPrecision = 0.5;
+let shapRows = 300;
+
+// %%
+import {
+  createRng,
+  notebookRun,
+  simulateEv,
+  train,
+  Booster,
+  averagePrecision,
+  precisionRecallCurve,
+  rocAuc,
+  rocCurve,
+  recallAtPrecision,
+  rocPlot,
+  prPlot,
+  shapSummaryPlot,
+  show,
+  showHtml,
+  logPlot,
+  type Figure,
+} from "./lib/index.js";
+import { shapImportance } from "./lib/plot/shap.js";
+import { htmlTable } from "./lib/report/html.js";
+import { dailyFeatures, timeSplit, takeRows, type DailyFeatures, type TimeSplit } from "./experiments/failure-prediction.js";
+
+const run = await notebookRun({ notebook: "notebooks/06_failure_prediction.ipynb", runName: "06_failure_prediction" });
+const rng = createRng(seed);
+const sim = simulateEv({ vehicles: vehicles, days: days, failureRatePerVehicleYear: failureRatePerVehicleYear }, rng.fork(1));
+const failures = sim.failures.filter((f) => f.day < days);
+const features: DailyFeatures = dailyFeatures(sim.table, vehicles, days, [horizon]);
+const p = features.featureNames.length;
+const splitDay = Math.floor(days * trainFraction);
+console.log(`${sim.table.length} vehicle-days, ${failures.length} failures; ${p} features; time split at day ${splitDay}`);
+const byMode = new Map<string, number>();
+for (const f of failures) byMode.set(f.mode, (byMode.get(f.mode) ?? 0) + 1);
+console.log(`failure modes: ${[...byMode].map(([m, n]) => `${m} ${n}`).join(", ")}`);
+
+// %% [markdown]
+// ## Time split and training
+//
+// The label of a vehicle-day is "fails within `horizon` days". Failures are rare, so positives get a
+// weight of negatives / positives in training.
+
+// %%
+const split: TimeSplit = timeSplit(features, splitDay, horizon);
+const labels = features.labels.get(horizon) as Uint8Array;
+const yTrain = Uint8Array.from(split.train, (r) => labels[r]);
+const yTest = Uint8Array.from(split.test, (r) => labels[r]);
+const trainPos = yTrain.reduce((a, b) => a + b, 0);
+const testPos = yTest.reduce((a, b) => a + b, 0);
+const weight = (yTrain.length - trainPos) / trainPos;
+console.log(`train: ${split.train.length} rows (${trainPos} positive); test: ${split.test.length} rows (${testPos} positive, prevalence ${(testPos / yTest.length).toFixed(3)})`);
+const booster: Booster = train(
+  { objective: "binary", learningRate: 0.05, numLeaves: 15, minDataInLeaf: 20, featureFraction: 0.8, baggingFraction: 0.8, baggingFreq: 1, scalePosWeight: weight },
+  { X: takeRows(features.X, split.train), y: yTrain, featureNames: features.featureNames },
+  { numBoostRound: numBoostRound, rng: rng.fork(100 + horizon) },
+);
+const XTest = takeRows(features.X, split.test);
+const proba = booster.predict(XTest);
+
+// %% [markdown]
+// ## Diagnostics on the test period: ROC and precision-recall
+//
+// With failures this rare, the precision-recall curve is the honest view: ROC-AUC can look good
+// while most alerts are false. The dashed baseline of the PR plot is the prevalence.
+
+// %%
+const roc = rocAuc(yTest, proba);
+const pr = averagePrecision(yTest, proba);
+const rc = rocCurve(yTest, proba);
+const prc = precisionRecallCurve(yTest, proba);
+const rocFigure: Figure = rocPlot([{ label: `${horizon}d`, fpr: rc.fpr, tpr: rc.tpr, auc: roc }], { title: "ROC, test period" });
+const prFigure: Figure = prPlot([{ label: `${horizon}d`, recall: prc.recall, precision: prc.precision, averagePrecision: pr }], { title: "Precision-recall, test period", prevalence: testPos / yTest.length });
+show(rocFigure);
+show(prFigure);
+const atPrecision = recallAtPrecision(yTest, proba, targetPrecision);
+const threshold = atPrecision ? atPrecision.threshold : Infinity;
+console.log(`ROC-AUC ${roc.toFixed(3)}, PR-AUC (average precision) ${pr.toFixed(3)}`);
+console.log(atPrecision ? `recall at precision >= ${targetPrecision}: ${atPrecision.recall.toFixed(3)} (threshold ${atPrecision.threshold.toFixed(3)})` : `no threshold reaches precision ${targetPrecision}`);
+
+// %% [markdown]
+// ## Lead time
+//
+// For each failure in the test period: was there an alert (probability above the threshold) in the
+// `horizon` days before it, and how many days ahead was the first one?
+
+// %%
+const probaAt = new Map<number, number>();
+split.test.forEach((r, i) => probaAt.set(r, proba[i]));
+const leads: number[] = [];
+let testFailures = 0;
+for (const f of failures) {
+  if (f.day - horizon < splitDay) continue;
+  testFailures++;
+  const base = (f.vehicleId - 1) * days;
+  for (let d = f.day - horizon; d < f.day; d++) {
+    const q = probaAt.get(base + d);
+    if (q !== undefined && q >= threshold) {
+      leads.push(f.day - d);
+      break;
+    }
+  }
+}
+const meanLead = leads.length > 0 ? leads.reduce((a, b) => a + b, 0) / leads.length : 0;
+console.log(`${leads.length} of ${testFailures} test-period failures alerted in advance; mean lead ${meanLead.toFixed(1)} days`);
+
+// %% [markdown]
+// ## What drives the predictions: SHAP
+//
+// TreeSHAP attributions on evenly spaced test rows; features ranked by mean |SHAP|.
+
+// %%
+const step = Math.max(1, Math.floor(split.test.length / shapRows));
+const rows = Int32Array.from({ length: Math.ceil(split.test.length / step) }, (_, i) => split.test[i * step]);
+const Xs = takeRows(features.X, rows);
+const contrib = booster.shapValues(Xs);
+const shap = new Float64Array(rows.length * p);
+for (let i = 0; i < rows.length; i++) shap.set(contrib.subarray(i * (p + 1), i * (p + 1) + p), i * p);
+const importance = shapImportance(shap, p);
+const top = Array.from(importance.order.subarray(0, 8));
+showHtml(htmlTable(["feature", "mean |SHAP|"], top.map((j) => [features.featureNames[j], importance.meanAbs[j].toFixed(4)])));
+const shapFigure: Figure = shapSummaryPlot({ featureNames: features.featureNames, shap: shap, values: Xs.values }, { title: `SHAP, ${horizon}-day model` });
+show(shapFigure);
+
+// %%
+await run.logMetrics({
+  roc_auc: roc,
+  pr_auc: pr,
+  prevalence: testPos / yTest.length,
+  recall_at_precision: atPrecision ? atPrecision.recall : 0,
+  failures_in_test: testFailures,
+  failures_alerted: leads.length,
+  lead_time_mean_days: meanLead,
+});
+await logPlot(run, rocFigure, "plots/roc");
+await logPlot(run, prFigure, "plots/pr");
+await logPlot(run, shapFigure, "plots/shap");
+await run.end();
+console.log(`logged to run ${run.runId}`);
+
+// %% [markdown]
+// ## Result and caveats
+//
+// At the default parameters (seed 42, 40 vehicles x 200 days, 14-day horizon, 40 boosting rounds)
+// the run gave ROC-AUC 0.86 and PR-AUC 0.60 against a prevalence of 0.08; at precision 0.5 the model
+// recalls about two thirds of the at-risk vehicle-days, and all 15 test-period failures had at least
+// one alert beforehand, on average 11 days ahead. The leading SHAP features are recent diagnostic
+// codes, the 30-day cell voltage spread and state of health: precursors the simulator builds in.
+//
+// **Caveats.**
+// - The alert threshold is tuned on the test period itself, so recall at precision 0.5 and the lead
+//   times are optimistic; a real deployment would pick it on a validation period.
+// - 35 failures in total, 15 in the test period: every number here has a wide sampling spread.
+//   Compare seeds (or the full `failure-prediction` experiment) before trusting differences.
+// - "Every failure alerted" counts a failure as caught if *any* day in its window crossed the
+//   threshold; the false alerts on healthy vehicles are the price, visible in the PR curve.
+// - Simulated precursors are cleaner than real telematics.
