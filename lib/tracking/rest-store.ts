@@ -16,6 +16,8 @@
  * and are replayed when it answers again (on a later write, when the run ends, on the next start,
  * or by `workbench sync`), with the same idempotency rules; the entry a replay resumes at is always
  * treated as possibly delivered, which covers a process killed between a send and its bookkeeping.
+ * A run started while the server is unreachable gets a provisional id (`wbspool...`); its replay
+ * creates it, records the server's id beside the journal, and rewrites children's parent links.
  */
 import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
