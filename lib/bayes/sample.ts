@@ -5,15 +5,12 @@
  * draws are identical whatever the number of workers.
  */
 import { availableParallelism } from "node:os";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ConfigError, ConvergenceError, WorkbenchError } from "../errors.js";
 import { createRng, mixSeed, type Rng } from "../util/random.js";
 import type { LogDensityModel } from "./model.js";
 import { callerFile } from "./module-path.js";
+import { workerBootstrapCode } from "../util/worker-bootstrap.js";
 import { nutsDefaults, runChain, type ChainResult, type NutsOptions, type ProgressEvent } from "./nuts.js";
 import { Posterior } from "./posterior.js";
 
@@ -94,34 +91,10 @@ interface WorkerSetup {
   code: string;
 }
 
-function tsxEsmApi(from: string): string | null {
-  try {
-    const req = createRequire(from);
-    const pkgPath = req.resolve("tsx/package.json");
-    const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports?: Record<string, unknown> };
-    const entry = pkg.exports?.["./esm/api"] as { import?: { default?: string } } | undefined;
-    const rel = entry?.import?.default;
-    if (typeof rel !== "string") return null;
-    return pathToFileURL(join(dirname(pkgPath), rel)).href;
-  } catch {
-    return null;
-  }
-}
-
 /** How to start a sampling worker from here, or null when workers are unavailable. */
 export function workerSetup(): WorkerSetup | null {
-  if (THIS_FILE === null) return null;
-  const ext = THIS_FILE.endsWith(".ts") ? ".ts" : THIS_FILE.endsWith(".js") ? ".js" : null;
-  if (ext === null) return null;
-  const file = THIS_FILE.replace(/sample\.(ts|js)$/, `worker${ext}`);
-  if (!existsSync(file)) return null;
-  const entry = JSON.stringify(pathToFileURL(file).href);
-  const fail = `(e) => { require("node:worker_threads").parentPort.postMessage({ type: "error", name: e && e.name || "Error", message: String(e && e.message || e) }); }`;
-  if (ext === ".js") return { code: `import(${entry}).catch(${fail});` };
-  // A Node 20 worker ignores `--import` loaders, so register tsx's hooks from inside the worker.
-  const api = tsxEsmApi(THIS_FILE);
-  if (api === null) return null;
-  return { code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${entry}); }).catch(${fail});` };
+  const code = workerBootstrapCode(THIS_FILE, "worker");
+  return code === null ? null : { code };
 }
 
 /** Run the chains, in parallel on worker threads when possible; same draws as `sampleSync`. */

@@ -7,13 +7,10 @@
  * vitest) a worker registers tsx's loader before importing its TypeScript entry, as lib/bayes does.
  */
 import { availableParallelism } from "node:os";
-import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError, WorkbenchError } from "../errors.js";
 import { callerFile } from "../bayes/module-path.js";
+import { workerBootstrapCode } from "../util/worker-bootstrap.js";
 import type { TrialPlan } from "./plan.js";
 import { ReplicateScratch, resultSize, runReplicate } from "./replicate.js";
 
@@ -44,32 +41,9 @@ export type TrialWorkerMessage =
   | { type: "batch-done" }
   | { type: "error"; name: string; message: string };
 
-function tsxApi(from: string): string | null {
-  try {
-    const req = createRequire(from);
-    const pkgPath = req.resolve("tsx/package.json");
-    const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports?: Record<string, unknown> };
-    const entry = pkg.exports?.["./esm/api"] as { import?: { default?: string } } | undefined;
-    const rel = entry?.import?.default;
-    return typeof rel === "string" ? pathToFileURL(join(dirname(pkgPath), rel)).href : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The bootstrap source of a trial worker, or null when workers cannot be started from here. */
 export function trialWorkerCode(): string | null {
-  if (THIS_FILE === null) return null;
-  const ext = THIS_FILE.endsWith(".ts") ? ".ts" : THIS_FILE.endsWith(".js") ? ".js" : null;
-  if (ext === null) return null;
-  const file = THIS_FILE.replace(/harness\.(ts|js)$/, `worker${ext}`);
-  if (!existsSync(file)) return null;
-  const entry = JSON.stringify(pathToFileURL(file).href);
-  const fail = `(e) => { require("node:worker_threads").parentPort.postMessage({ type: "error", name: e && e.name || "Error", message: String(e && e.message || e) }); }`;
-  if (ext === ".js") return `import(${entry}).catch(${fail});`;
-  const api = tsxApi(THIS_FILE);
-  if (api === null) return null;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${entry}); }).catch(${fail});`;
+  return workerBootstrapCode(THIS_FILE, "worker");
 }
 
 /** Run every replicate of the plan; identical results for any worker count. */
