@@ -2,32 +2,17 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
+import { captureCliOutput } from "./capture.js";
 import { FileStore } from "../../lib/tracking/file-store.js";
 
 let uri: string;
-let stdout: string;
-let stderr: string;
+
+const out = captureCliOutput();
 
 beforeEach(() => {
   uri = mkdtempSync(join(tmpdir(), "wb-cli-"));
-  stdout = "";
-  stderr = "";
-  process.exitCode = undefined;
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
 });
 
 const cli = (...args: string[]) => main(["--tracking-uri", uri, ...args]);
@@ -35,7 +20,7 @@ const cli = (...args: string[]) => main(["--tracking-uri", uri, ...args]);
 describe("workbench run", () => {
   it("runs an experiment and records config, hash, seed and params", async () => {
     expect(await cli("run", "rate-estimate", "days=30", "vehicles=100")).toBe(0);
-    const runId = /run ([0-9a-f]{32}) FINISHED/.exec(stdout)?.[1];
+    const runId = /run ([0-9a-f]{32}) FINISHED/.exec(out.stdout)?.[1];
     expect(runId).toBeDefined();
     const store = new FileStore(uri);
     const run = await store.getRun(runId as string);
@@ -52,15 +37,15 @@ describe("workbench run", () => {
 
   it("exits 2 with one clear line for config and usage errors, creating no run", async () => {
     expect(await cli("run", "rate-estimate", "days=-3")).toBe(2);
-    expect(stderr).toMatch(/^error: override 'days=-3': key 'days': Too small/);
-    expect(stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(out.stderr).toMatch(/^error: override 'days=-3': key 'days': Too small/);
+    expect(out.stderr.split("\n").filter(Boolean)).toHaveLength(1);
     expect(await cli("run", "rate-estimate", "-c", "nope")).toBe(2);
-    expect(stderr).toContain("no variant 'nope'");
+    expect(out.stderr).toContain("no variant 'nope'");
     expect(await cli("run", "no-such-experiment")).toBe(2);
     expect(await cli("runs", "show", "0123456789abcdef0123456789abcdef")).toBe(2);
     expect(await cli("runs", "list", "--filter", "metrics.x = 'a'")).toBe(2);
     expect(await cli("frobnicate")).toBe(2);
-    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
+    expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
     const store = new FileStore(uri);
     const experiments = await store.listExperiments();
     expect(experiments.map((e) => e.name)).toEqual(["Default"]);
@@ -68,7 +53,7 @@ describe("workbench run", () => {
 
   it("sweeps as a parent run with children carrying mlflow.parentRunId", async () => {
     expect(await cli("run", "rate-estimate", "days=5,10", "vehicles=50", "--seeds", "2")).toBe(0);
-    const parentId = /sweep parent run ([0-9a-f]{32})/.exec(stdout)?.[1] as string;
+    const parentId = /sweep parent run ([0-9a-f]{32})/.exec(out.stdout)?.[1] as string;
     const store = new FileStore(uri);
     const experimentId = (await store.getRunInfo(parentId)).experimentId;
     const children = await store.searchRuns({ experimentIds: [experimentId], filter: `tags.mlflow.parentRunId = '${parentId}'` });
@@ -85,27 +70,27 @@ describe("workbench run", () => {
   it("lists, shows and compares runs", async () => {
     await cli("run", "rate-estimate", "days=5", "vehicles=50");
     await cli("run", "rate-estimate", "days=6", "vehicles=50");
-    const ids = [...stdout.matchAll(/run ([0-9a-f]{32}) FINISHED/g)].map((m) => m[1]);
-    stdout = "";
+    const ids = [...out.stdout.matchAll(/run ([0-9a-f]{32}) FINISHED/g)].map((m) => m[1]);
+    out.stdout = "";
     expect(await cli("runs", "list", "--experiment", "rate-estimate")).toBe(0);
-    expect(stdout).toContain(ids[0]);
-    expect(stdout).toContain(ids[1]);
-    stdout = "";
+    expect(out.stdout).toContain(ids[0]);
+    expect(out.stdout).toContain(ids[1]);
+    out.stdout = "";
     expect(await cli("runs", "list", "--filter", "params.days = '6'")).toBe(0);
-    expect(stdout).toContain(ids[1]);
-    expect(stdout).not.toContain(ids[0]);
-    stdout = "";
+    expect(out.stdout).toContain(ids[1]);
+    expect(out.stdout).not.toContain(ids[0]);
+    out.stdout = "";
     expect(await cli("runs", "show", ids[0])).toBe(0);
-    expect(stdout).toMatch(/params[\s\S]*days\s+5/);
-    expect(stdout).toContain("config.yaml");
-    stdout = "";
+    expect(out.stdout).toMatch(/params[\s\S]*days\s+5/);
+    expect(out.stdout).toContain("config.yaml");
+    out.stdout = "";
     expect(await cli("runs", "compare", ids[0], ids[1])).toBe(0);
-    expect(stdout).toMatch(/params that differ \(1 of 7\)/);
-    expect(stdout).toMatch(/days\s+5\s+6/);
-    expect(stdout).toContain("final_rate_per_million");
-    stdout = "";
+    expect(out.stdout).toMatch(/params that differ \(1 of 7\)/);
+    expect(out.stdout).toMatch(/days\s+5\s+6/);
+    expect(out.stdout).toContain("final_rate_per_million");
+    out.stdout = "";
     expect(await cli("experiments", "list")).toBe(0);
-    expect(stdout).toMatch(/rate-estimate\s+active\s+2/);
+    expect(out.stdout).toMatch(/rate-estimate\s+active\s+2/);
   });
 });
 

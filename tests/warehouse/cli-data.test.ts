@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
+import { captureCliOutput } from "../cli/capture.js";
 import { FileStore } from "../../lib/tracking/file-store.js";
 import type { Run } from "../../lib/tracking/entities.js";
 
 let root: string;
 let uri: string;
-let stdout: string;
-let stderr: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "wb-data-cli-"));
@@ -17,29 +16,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  process.exitCode = undefined;
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const out = captureCliOutput();
 
 const cli = (...args: string[]) => main(["--tracking-uri", uri, ...args]);
 
 async function lastRun(): Promise<Run> {
-  const id = [...stdout.matchAll(/run ([0-9a-f]{32}) FINISHED/g)].pop()?.[1];
+  const id = [...out.stdout.matchAll(/run ([0-9a-f]{32}) FINISHED/g)].pop()?.[1];
   expect(id).toBeDefined();
   return new FileStore(uri).getRun(id as string);
 }
@@ -86,15 +68,15 @@ describe("workbench data generate", () => {
   it("exits 2 with one line naming the key for bad overrides, generator names and formats, creating no run", async () => {
     const before = (await dataRuns()).length;
     expect(await cli("data", "generate", "fleet", "days=-2", "--out", join(root, "x"))).toBe(2);
-    expect(stderr).toMatch(/^error: override 'days=-2': key 'days': Too small/);
+    expect(out.stderr).toMatch(/^error: override 'days=-2': key 'days': Too small/);
     expect(await cli("data", "generate", "industrial", "devicez=3", "--out", join(root, "x"))).toBe(2);
-    expect(stderr).toMatch(/unknown key 'devicez'; known keys: devices/);
+    expect(out.stderr).toMatch(/unknown key 'devicez'; known keys: devices/);
     expect(await cli("data", "generate", "ev", "vehicles=many", "--out", join(root, "x"))).toBe(2);
-    expect(stderr).toMatch(/override 'vehicles=many': expected an integer/);
+    expect(out.stderr).toMatch(/override 'vehicles=many': expected an integer/);
     expect(await cli("data", "generate", "boats")).toBe(2);
-    expect(stderr).toMatch(/unknown generator 'boats'/);
+    expect(out.stderr).toMatch(/unknown generator 'boats'/);
     expect(await cli("data", "generate", "vehicle", "--format", "xlsx")).toBe(2);
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(out.stderr).not.toMatch(/\n\s+at /);
     expect((await dataRuns()).length).toBe(before);
   });
 });
@@ -107,7 +89,7 @@ describe("workbench data generate with config variants", () => {
     expect(run.data.params.samplesPerDevice).toBe("50");
     expect(run.data.metrics.rows_industrial_telemetry).toBe(5000);
     expect(await cli("data", "generate", "fleet", "-c", "nope")).toBe(2);
-    expect(stderr).toMatch(/no variant 'nope' for experiment 'fleet'.*available: year/);
+    expect(out.stderr).toMatch(/no variant 'nope' for experiment 'fleet'.*available: year/);
   });
 });
 
@@ -119,7 +101,7 @@ describe("workbench data validate", () => {
     expect(run.data.metrics).toMatchObject({ rows_in: 1000, rows_good: 1000, rows_quarantined: 0, rows_unparseable: 0, expectations_failed: 0 });
     expect(run.data.tags["workbench.validation"]).toBe("passed");
     expect(await artifactPaths(run.info.runId)).toEqual(["validation/quarantine.jsonl", "validation/report.json", "validation/summary.txt"]);
-    expect(stdout).toMatch(/Validation PASSED/);
+    expect(out.stdout).toMatch(/Validation PASSED/);
   });
 
   it("fails a corrupted file (exit 1) with the quarantined rows and reasons as artifacts", async () => {
@@ -146,7 +128,7 @@ describe("workbench data validate", () => {
     expect(await cli("data", "validate", join(root, "ev", "ev_daily.parquet"))).toBe(0);
     expect((await lastRun()).data.metrics.rows_in).toBe(60);
     expect(await cli("data", "validate", join(fleetDir(), "fleet_trips.csv"), "--suite", "nope")).toBe(2);
-    expect(stderr).toMatch(/unknown suite 'nope'; available: fleet-trips/);
+    expect(out.stderr).toMatch(/unknown suite 'nope'; available: fleet-trips/);
     expect(await cli("data", "validate", join(root, "absent.csv"))).toBe(2);
   });
 });
@@ -178,7 +160,7 @@ describe("workbench data ingest", () => {
     expect(await cli("data", "generate", "industrial", "devices=2", "samplesPerDevice=300", "--out", dir)).toBe(0);
     writeFileSync(join(dir, "more_industrial_telemetry.csv"), "timestamp,device_id\n2026-01-01T00:00:00Z,1\n");
     expect(await cli("data", "ingest", dir, "--db", join(root, "wh", "ind.duckdb"))).toBe(1);
-    expect(stderr).toMatch(/more_industrial_telemetry\.csv: header lacks columns "state"/);
+    expect(out.stderr).toMatch(/more_industrial_telemetry\.csv: header lacks columns "state"/);
     const run = await lastRun();
     expect(run.info.status).toBe("FINISHED");
     expect(run.data.metrics).toMatchObject({ files_loaded: 1, files_failed: 1, rows_staged: 600 });
