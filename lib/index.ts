@@ -82,9 +82,12 @@ export type { SingleChangepointOptions, SingleChangepointResult } from "./change
 export { multipleChangepoints } from "./changepoint/multipleChangepoints.js";
 export type { MultipleChangepointOptions, MultipleChangepointResult } from "./changepoint/multipleChangepoints.js";
 export { createBocpd, runBocpd, bocpdFromJSON } from "./changepoint/bocpd.js";
-export type { BocpdModel, BocpdOptions, BocpdSummary, BocpdDetector } from "./changepoint/bocpd.js";
+export type { BocpdModel, BocpdOptions, BocpdSummary, BocpdDetector, BocpdSeriesResult } from "./changepoint/bocpd.js";
+export { gammaPosterior } from "./changepoint/gammaPoisson.js";
 export { poissonCusum } from "./changepoint/cusum.js";
+export type { PoissonCusumResult } from "./changepoint/cusum.js";
 export { poissonCusumArl, chooseCusumThreshold } from "./changepoint/cusumArl.js";
+export type { CusumThreshold } from "./changepoint/cusumArl.js";
 export { pelt } from "./changepoint/pelt.js";
 export type { PeltOptions, PeltResult } from "./changepoint/pelt.js";
 export { hazardRatioPosterior, hazardRatioExceedance, hazardRatioQuantile } from "./changepoint/hazardRatio.js";
@@ -124,7 +127,7 @@ export { thresholdSweep, recallAtPrecision, bestF1Threshold } from "./metrics/th
 export { calibrationCurve } from "./metrics/calibrationCurve.js";
 
 // ---- simulators and data validation
-export { FleetConfigSchema, simulateFleet, createFleetSimulation, fleetDailySeries, aggregateTripsDaily, writeFleet } from "./simulate/fleet.js";
+export { FleetConfigSchema, simulateFleet, createFleetSimulation, fleetDailySeries, aggregateTripsDaily, writeFleet, ROAD_TYPES, WEATHER, TIMES_OF_DAY, DRIVING_MODES } from "./simulate/fleet.js";
 export type { FleetConfig, FleetConfigInput, FleetGroundTruth, FleetRegressionEpisode, FleetDailySeries, FleetResult } from "./simulate/fleet.js";
 export { IndustrialConfigSchema, simulateIndustrial, createIndustrialSimulation, writeIndustrial, INDUSTRIAL_CHANNELS, INDUSTRIAL_FAULTS } from "./simulate/industrial.js";
 export type { IndustrialConfig, IndustrialFaultEpisode } from "./simulate/industrial.js";
@@ -150,8 +153,9 @@ export { densityPlot, kernelDensity } from "./plot/density.js";
 export { changeSeriesPlot } from "./plot/changepoint.js";
 export { rocPlot, prPlot } from "./plot/classification.js";
 export { thresholdSweepPlot } from "./plot/thresholdSweep.js";
-export { shapSummaryPlot } from "./plot/shap.js";
+export { shapSummaryPlot, shapImportance } from "./plot/shap.js";
 export { armComparisonPlot } from "./plot/arms.js";
+export type { ArmEstimate } from "./plot/arms.js";
 export { runMetricPlot, metricSweepPlot, metricHistoryPlot } from "./plot/runs.js";
 export { renderPlot, toPng, toDataUri } from "./plot/render.js";
 export type { Figure } from "./plot/render.js";
@@ -192,5 +196,6 @@ export { populationStabilityIndex, ksStatistic, featureDrift } from "./anomaly/d
 export { notebookRun, underNotebookRunner } from "./notebook/context.js";
 export { runNotebook } from "./notebook/runner.js";
 export { notebookToHtml } from "./report/notebookHtml.js";
+export { htmlTable, htmlPage } from "./report/html.js";
 export { buildRunReport } from "./report/runReport.js";
 export { reproduceRun } from "./report/reproduce.js";

@@ -21,17 +21,28 @@ let tripsPerDay = 800;
 let criticalRatePerTrip = 0.003;
 
 // %%
-import { createRng } from "./lib/util/random.js";
-import { simulateFleet, fleetDailySeries, ROAD_TYPES, WEATHER, type FleetResult, type FleetDailySeries } from "./lib/simulate/fleet.js";
-import { suiteFromTableSchema } from "./lib/validate/expectations.js";
-import { validateTable, formatReport, type ValidationReport } from "./lib/validate/validator.js";
-import { gammaPosterior } from "./lib/changepoint/gammaPoisson.js";
-import { notebookRun } from "./lib/notebook/context.js";
-import { armComparisonPlot, type ArmEstimate } from "./lib/plot/arms.js";
-import { changeSeriesPlot } from "./lib/plot/changepoint.js";
-import { show, showHtml } from "./lib/plot/display.js";
-import { logPlot } from "./lib/plot/artifacts.js";
-import { htmlTable } from "./lib/report/html.js";
+import {
+  createRng,
+  simulateFleet,
+  fleetDailySeries,
+  ROAD_TYPES,
+  WEATHER,
+  suiteFromTableSchema,
+  validateTable,
+  formatReport,
+  gammaPosterior,
+  notebookRun,
+  armComparisonPlot,
+  changeSeriesPlot,
+  show,
+  showHtml,
+  logPlot,
+  htmlTable,
+  type FleetResult,
+  type FleetDailySeries,
+  type ValidationReport,
+  type ArmEstimate,
+} from "./lib/index.js";
 
 const run = await notebookRun({ notebook: "notebooks/01_data_exploration.ipynb", runName: "01_data_exploration" });
 const fleet: FleetResult = simulateFleet(

@@ -23,23 +23,31 @@ let chains = 2;
 let draws = 150;
 
 // %%
-import { createRng } from "./lib/util/random.js";
-import { simulateFleet, type FleetResult } from "./lib/simulate/fleet.js";
-import { fitKaplanMeier, type KaplanMeierFit } from "./lib/survival/kaplanMeier.js";
-import { fitWeibull } from "./lib/survival/weibull.js";
-import type { ParametricUnivariateFit } from "./lib/survival/parametric.js";
-import { fitCoxPH, type CoxPHFit } from "./lib/survival/coxph.js";
-import { logrankTest, type LogrankResult } from "./lib/survival/logrank.js";
-import { formatSummaryTable } from "./lib/survival/summary.js";
-import { fitWeibullSurvival, type WeibullSurvivalFit } from "./lib/bayes/models/weibull-survival.js";
-import { formatSummary } from "./lib/bayes/diagnostics.js";
-import { notebookRun } from "./lib/notebook/context.js";
-import { survivalPlot } from "./lib/plot/survival.js";
-import { tracePlot, rankPlot } from "./lib/plot/trace.js";
-import { densityPlot } from "./lib/plot/density.js";
-import { armComparisonPlot } from "./lib/plot/arms.js";
-import { show } from "./lib/plot/display.js";
-import { logPlot } from "./lib/plot/artifacts.js";
+import {
+  createRng,
+  simulateFleet,
+  fitKaplanMeier,
+  fitWeibull,
+  fitCoxPH,
+  logrankTest,
+  formatSummaryTable,
+  fitWeibullSurvival,
+  formatSummary,
+  notebookRun,
+  survivalPlot,
+  tracePlot,
+  rankPlot,
+  densityPlot,
+  armComparisonPlot,
+  show,
+  logPlot,
+  type FleetResult,
+  type KaplanMeierFit,
+  type ParametricUnivariateFit,
+  type CoxPHFit,
+  type LogrankResult,
+  type WeibullSurvivalFit,
+} from "./lib/index.js";
 
 const run = await notebookRun({ notebook: "notebooks/02_survival_analysis.ipynb", runName: "02_survival_analysis" });
 const fleet: FleetResult = simulateFleet(

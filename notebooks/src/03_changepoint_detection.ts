@@ -31,19 +31,31 @@ let regressionHr = 2;
 let baselineDays = 30;
 
 // %%
-import { createRng } from "./lib/util/random.js";
-import { simulateFleet, fleetDailySeries, type FleetResult, type FleetDailySeries } from "./lib/simulate/fleet.js";
-import { multipleChangepoints, type MultipleChangepointResult } from "./lib/changepoint/multipleChangepoints.js";
-import { runBocpd, type BocpdSeriesResult } from "./lib/changepoint/bocpd.js";
-import { poissonCusum, type PoissonCusumResult } from "./lib/changepoint/cusum.js";
-import { chooseCusumThreshold, type CusumThreshold } from "./lib/changepoint/cusumArl.js";
-import { extractEpisodes, type Episode } from "./lib/changepoint/episodes.js";
-import { detectionMetrics, type DetectionMetrics } from "./lib/changepoint/metrics.js";
-import { notebookRun } from "./lib/notebook/context.js";
-import { changeSeriesPlot } from "./lib/plot/changepoint.js";
-import { show, showHtml } from "./lib/plot/display.js";
-import { logPlot } from "./lib/plot/artifacts.js";
-import { htmlTable } from "./lib/report/html.js";
+import {
+  createRng,
+  simulateFleet,
+  fleetDailySeries,
+  multipleChangepoints,
+  runBocpd,
+  poissonCusum,
+  chooseCusumThreshold,
+  extractEpisodes,
+  detectionMetrics,
+  notebookRun,
+  changeSeriesPlot,
+  show,
+  showHtml,
+  logPlot,
+  htmlTable,
+  type FleetResult,
+  type FleetDailySeries,
+  type MultipleChangepointResult,
+  type BocpdSeriesResult,
+  type PoissonCusumResult,
+  type CusumThreshold,
+  type Episode,
+  type DetectionMetrics,
+} from "./lib/index.js";
 
 const run = await notebookRun({ notebook: "notebooks/03_changepoint_detection.ipynb", runName: "03_changepoint_detection" });
 const fleet: FleetResult = simulateFleet(
