@@ -50,8 +50,8 @@ import {
   showHtml,
   logPlot,
   type Figure,
+  htmlTable,
 } from "./lib/index.js";
-import { htmlTable } from "./lib/report/html.js";
 
 const run = await notebookRun({ notebook: "notebooks/04_rare_event_experiment.ipynb", runName: "04_rare_event_experiment" });
 const rng = createRng(seed);

@@ -42,8 +42,8 @@ import {
   logPlot,
   type AnomalyPipelineResult,
   type Figure,
+  htmlTable,
 } from "./lib/index.js";
-import { htmlTable } from "./lib/report/html.js";
 
 const run = await notebookRun({ notebook: "notebooks/05_anomaly_detection.ipynb", runName: "05_anomaly_detection" });
 const rng = createRng(seed);

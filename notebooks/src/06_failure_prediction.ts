@@ -44,9 +44,9 @@ import {
   showHtml,
   logPlot,
   type Figure,
+  shapImportance,
+  htmlTable,
 } from "./lib/index.js";
-import { shapImportance } from "./lib/plot/shap.js";
-import { htmlTable } from "./lib/report/html.js";
 
 const run = await notebookRun({ notebook: "notebooks/06_failure_prediction.ipynb", runName: "06_failure_prediction" });
 const rng = createRng(seed);

@@ -43,8 +43,8 @@ import {
   logPlot,
   type Figure,
   type StreamPrediction,
+  htmlTable,
 } from "./lib/index.js";
-import { htmlTable } from "./lib/report/html.js";
 
 const run = await notebookRun({ notebook: "notebooks/07_driving_style.ipynb", runName: "07_driving_style" });
 const rng = createRng(seed);
