@@ -24,6 +24,15 @@ export { MLFLOW_TAGS } from "./tracking/entities.js";
 export type { Experiment, Run, RunInfo, RunData, RunStatus, Metric, ArtifactInfo, ViewType, LifecycleStage } from "./tracking/entities.js";
 export { parseFilter, sortRuns } from "./tracking/search-filter.js";
 export { gitInfo, provenanceTags } from "./tracking/provenance.js";
+export { RestStore } from "./tracking/rest-store.js";
+export type { RestStoreOptions } from "./tracking/rest-store.js";
+export { syncRuns, SOURCE_RUN_TAG, SYNC_DIGEST_TAG } from "./tracking/sync.js";
+export type { SyncOptions, SyncReport } from "./tracking/sync.js";
+export { RestError, ServerUnreachableError } from "./tracking/rest-client.js";
+export { authFromEnv } from "./tracking/rest-auth.js";
+export type { RestAuth } from "./tracking/rest-auth.js";
+export { DEFAULT_RETRY_POLICY, retryPolicyFromEnv } from "./tracking/retry.js";
+export type { RetryPolicy } from "./tracking/retry.js";
 
 // ---- configs and experiments
 export { loadConfig, resolveConfigTree, listVariants, mergeConfig, readConfigFile } from "./config/load.js";

@@ -14,7 +14,7 @@ import type { SearchRunsOptions, SearchRunsPage, TrackingStore } from "./store.j
 
 /** How to open a tracker. */
 export interface TrackerOptions {
-  /** A folder, a file: URI, or (later) an http(s) server; default MLFLOW_TRACKING_URI or ./mlruns. */
+  /** A folder, a file: URI, or an http(s) MLflow tracking server; default MLFLOW_TRACKING_URI or ./mlruns. */
   trackingUri?: string;
   warn?: (message: string) => void;
 }
