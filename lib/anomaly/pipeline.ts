@@ -32,6 +32,11 @@ export const AnomalyPipelineConfigSchema = z.strictObject({
   settleSamples: z.number().int().min(0).default(300),
   /** The operator rule's minimum precision. */
   minPrecision: z.number().min(0).max(1).default(0.5),
+  /**
+   * Dropout rule: a channel missing (NaN) or frozen at one value for this many samples scores as
+   * anomalous as possible (1), whatever the forest says; 0 turns the rule off.
+   */
+  dropoutStreakSamples: z.number().int().min(0).default(10),
 });
 /** Pipeline settings as written by a user. */
 export type AnomalyPipelineConfigInput = z.input<typeof AnomalyPipelineConfigSchema>;
@@ -73,6 +78,8 @@ export interface AnomalyPipelineResult {
   labels: Uint8Array;
   tags: Uint8Array;
   rocAuc: number;
+  /** Scored rows raised to the top score by the dropout rule. */
+  ruleFlagged: number;
   sweep: SweepRow[];
   selected: SweepRow;
   perFault: FaultRecall[];
@@ -130,6 +137,22 @@ export function runAnomalyPipeline(
   const scoredRows = Int32Array.from(scored);
   const model = fitAnomalyModel(features.names, features.columns, trainRows, { nEstimators: config.forest.nEstimators, maxSamples: config.forest.maxSamples }, { rng: rng.fork(1) });
   const scores = model.score(features.columns, scoredRows);
+  // The forest cannot learn sensor dropouts: normal training data never holds long missing or
+  // stuck streaks, so those features are constant there and never split on. A rule catches them.
+  let ruleFlagged = 0;
+  if (config.dropoutStreakSamples > 0) {
+    const streaks = features.names.flatMap((name, j) => (/_(missing|stuck)_streak$/.test(name) ? [features.columns[j]] : []));
+    for (let i = 0; i < scoredRows.length; i++) {
+      const r = scoredRows[i];
+      for (const column of streaks) {
+        if (column[r] >= config.dropoutStreakSamples) {
+          scores[i] = 1;
+          ruleFlagged++;
+          break;
+        }
+      }
+    }
+  }
   const labels = new Uint8Array(scoredRows.length);
   const tags = new Uint8Array(scoredRows.length);
   for (let i = 0; i < scoredRows.length; i++) {
@@ -170,6 +193,7 @@ export function runAnomalyPipeline(
     labels,
     tags,
     rocAuc: auc,
+    ruleFlagged,
     sweep,
     selected,
     perFault,

@@ -28,6 +28,19 @@ describe("anomaly pipeline on the smoke config", () => {
     for (const e of res.episodes) if (e.type !== "sensor_dropout") expect(e.detected, `${e.type} on device ${e.device}`).toBe(true);
   });
 
+  it("catches sensor dropouts with the streak rule, and only with it", () => {
+    // The 300-sample dropout is flagged once its streak reaches 10 samples: recall (300 - 9) / 300.
+    expect(recall.sensor_dropout).toBeGreaterThanOrEqual(0.95);
+    expect(res.episodes.find((e) => e.type === "sensor_dropout")?.detected).toBe(true);
+    // No normal row carries a streak that long, so the rule flags dropout rows only.
+    let dropoutRows = 0;
+    for (const t of res.tags) if (INDUSTRIAL_FAULTS[t] === "sensor_dropout") dropoutRows++;
+    expect(res.ruleFlagged).toBeGreaterThan(0);
+    expect(res.ruleFlagged).toBeLessThanOrEqual(dropoutRows);
+    const off = runAnomalyPipeline(sim.table.columns, INDUSTRIAL_FAULTS, sim.faults, { ...smoke.pipeline, dropoutStreakSamples: 0 }, createRng(42).fork(2));
+    expect(off.perFault.find((f) => f.tag === "sensor_dropout")?.recall ?? 0).toBeLessThan(0.2);
+  });
+
   it("trains only on normal rows of the training window and saves the threshold with the model", () => {
     for (const r of res.trainRows) expect(sim.table.columns.fault_tag[r]).toBe(0);
     const back = AnomalyModel.fromJSON(JSON.parse(JSON.stringify(res.model.toJSON())));
