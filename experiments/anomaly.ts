@@ -130,7 +130,7 @@ export default defineExperiment({
     );
     // Events, explanations, aggregation, alerts.
     const cols = sim.table.columns;
-    const events = groupEvents(res.scoredRows, res.scores, choice.threshold, cols.device_id, res.features.sampleIndex, cols.fault_tag, config.report.mergeGapSamples);
+    const events = groupEvents(res.scoredRows, res.scores, choice.threshold, cols.device_id, res.features.sampleIndex, cols.fault_tag, config.report.mergeGapSamples, res.ruleFlags);
     const explainedIdx = events
       .map((_, i) => i)
       .sort((a, b) => events[b].peakScore - events[a].peakScore || a - b)

@@ -108,7 +108,8 @@ export function buildAlerts(events: readonly AnomalyEvent[], explanations: reado
   for (const i of order) {
     const ev = events[i];
     const ex = explanations[i];
-    const c = classifyEvent(ex);
+    // A dropout found by the streak rule has no forest explanation to classify: name it directly.
+    const c = ev.dropout ? { rule: "sensor_dropout_streak", cause: "Sensor dropout", confidence: 1 } : classifyEvent(ex);
     const severity = severityOf(ev.peakScore, threshold, c.rule, config);
     const key = `${ev.device}|${c.cause}`;
     const prev = last.get(key);

@@ -18,6 +18,8 @@ export interface AnomalyEvent {
   peakScore: number;
   /** The most frequent fault tag code among the event's rows (0 = none). */
   tag: number;
+  /** Whether any of its rows was flagged by the sensor-dropout rule rather than the forest. */
+  dropout: boolean;
 }
 
 /**
@@ -32,6 +34,8 @@ export function groupEvents(
   sample: ArrayLike<number>,
   tags: ArrayLike<number>,
   mergeGapSamples: number,
+  /** Per entry of `rows`: 1 where the dropout rule flagged the row (optional). */
+  ruleFlags?: ArrayLike<number>,
 ): AnomalyEvent[] {
   const open = new Map<number, { ev: AnomalyEvent; tagCounts: Map<number, number> }>();
   const done: AnomalyEvent[] = [];
@@ -56,10 +60,11 @@ export function groupEvents(
         cur.ev.peakRow = r;
       }
       cur.tagCounts.set(tags[r], (cur.tagCounts.get(tags[r]) ?? 0) + 1);
+      if (ruleFlags !== undefined && ruleFlags[i] === 1) cur.ev.dropout = true;
       continue;
     }
     if (cur !== undefined) close(cur);
-    open.set(d, { ev: { device: d, startSample: k, endSample: k, rows: 1, peakRow: r, peakScore: scores[i], tag: 0 }, tagCounts: new Map([[tags[r], 1]]) });
+    open.set(d, { ev: { device: d, startSample: k, endSample: k, rows: 1, peakRow: r, peakScore: scores[i], tag: 0, dropout: ruleFlags !== undefined && ruleFlags[i] === 1 }, tagCounts: new Map([[tags[r], 1]]) });
   }
   for (const o of open.values()) close(o);
   return done.sort((a, b) => a.device - b.device || a.startSample - b.startSample);

@@ -78,8 +78,9 @@ export interface AnomalyPipelineResult {
   labels: Uint8Array;
   tags: Uint8Array;
   rocAuc: number;
-  /** Scored rows raised to the top score by the dropout rule. */
+  /** Scored rows raised to the top score by the dropout rule: their count, and a flag per scored row. */
   ruleFlagged: number;
+  ruleFlags: Uint8Array;
   sweep: SweepRow[];
   selected: SweepRow;
   perFault: FaultRecall[];
@@ -140,6 +141,7 @@ export function runAnomalyPipeline(
   // The forest cannot learn sensor dropouts: normal training data never holds long missing or
   // stuck streaks, so those features are constant there and never split on. A rule catches them.
   let ruleFlagged = 0;
+  const ruleFlags = new Uint8Array(scoredRows.length);
   if (config.dropoutStreakSamples > 0) {
     const streaks = features.names.flatMap((name, j) => (/_(missing|stuck)_streak$/.test(name) ? [features.columns[j]] : []));
     for (let i = 0; i < scoredRows.length; i++) {
@@ -147,6 +149,7 @@ export function runAnomalyPipeline(
       for (const column of streaks) {
         if (column[r] >= config.dropoutStreakSamples) {
           scores[i] = 1;
+          ruleFlags[i] = 1;
           ruleFlagged++;
           break;
         }
@@ -194,6 +197,7 @@ export function runAnomalyPipeline(
     tags,
     rocAuc: auc,
     ruleFlagged,
+    ruleFlags,
     sweep,
     selected,
     perFault,

@@ -37,6 +37,9 @@ describe("anomaly pipeline on the smoke config", () => {
     for (const t of res.tags) if (INDUSTRIAL_FAULTS[t] === "sensor_dropout") dropoutRows++;
     expect(res.ruleFlagged).toBeGreaterThan(0);
     expect(res.ruleFlagged).toBeLessThanOrEqual(dropoutRows);
+    let flags = 0;
+    for (const f of res.ruleFlags) flags += f;
+    expect(flags).toBe(res.ruleFlagged);
     const off = runAnomalyPipeline(sim.table.columns, INDUSTRIAL_FAULTS, sim.faults, { ...smoke.pipeline, dropoutStreakSamples: 0 }, createRng(42).fork(2));
     expect(off.perFault.find((f) => f.tag === "sensor_dropout")?.recall ?? 0).toBeLessThan(0.2);
   });
