@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileStore } from "../../lib/tracking/file-store.js";
 import { Tracker } from "../../lib/tracking/tracker.js";
+import { freePort } from "./mlflow-server.js";
 import { mlflowEnv, pythonPath } from "./python.js";
 
 // Interop (c): `mlflow server --backend-store-uri <our mlruns>` on 127.0.0.1 serves our runs over REST.
@@ -15,16 +15,6 @@ let base: string;
 let runId: string;
 let childId: string;
 let experimentId: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 async function waitUntilUp(url: string, deadlineMs: number): Promise<void> {
   const started = Date.now();

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NotFoundError, TrackingError } from "../../lib/errors.js";
 import { FileStore, decodePageToken, encodePageToken, formatMetricValue, latestMetric, parseMetricLine } from "../../lib/tracking/file-store.js";
 import { Tracker } from "../../lib/tracking/tracker.js";
+import { currentUser } from "../../lib/tracking/provenance.js";
 
 let root: string;
 let store: FileStore;
@@ -209,7 +210,7 @@ describe("run lifecycle", () => {
   it("adds provenance tags: user, source, git commit and versions", async () => {
     const run = await tracker.startRun({ experiment: "prov", sourceName: "unit-test" });
     const tags = (await store.getRun(run.runId)).data.tags;
-    expect(tags["mlflow.user"]).toBeTruthy();
+    expect(tags["mlflow.user"]).toBe(currentUser());
     expect(tags["mlflow.source.name"]).toBe("unit-test");
     expect(tags["mlflow.source.type"]).toBe("LOCAL");
     expect(tags["workbench.node_version"]).toBe(process.version);
