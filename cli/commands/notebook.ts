@@ -54,8 +54,11 @@ export function registerNotebookCommands(program: Command): void {
     .option("--all", "run every notebook in notebooks/")
     .option("-e, --experiment <name>", "tracking experiment (default: notebook metadata, else 'notebooks')")
     .option("--no-track", "do not record a tracked run")
-    .action(async (path: string | undefined, opts: { parameter: string[]; output?: string; html?: string; all?: boolean; experiment?: string; track: boolean }, command: Command) => {
+    .option("--cell-timeout <seconds>", "stop a cell running longer than this (cells then run in a child process)")
+    .action(async (path: string | undefined, opts: { parameter: string[]; output?: string; html?: string; all?: boolean; experiment?: string; track: boolean; cellTimeout?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      const cellTimeoutSeconds = opts.cellTimeout === undefined ? undefined : Number(opts.cellTimeout);
+      if (cellTimeoutSeconds !== undefined && !(cellTimeoutSeconds > 0 && Number.isFinite(cellTimeoutSeconds))) throw new UsageError(`--cell-timeout must be a positive number of seconds, got '${opts.cellTimeout}'`);
       const parameters = parseParameterArgs(opts.parameter);
       let paths: string[];
       if (opts.all) {
@@ -81,6 +84,7 @@ export function registerNotebookCommands(program: Command): void {
           track: opts.track,
           trackingUri: globals.trackingUri,
           experiment: opts.experiment,
+          cellTimeoutSeconds,
           log: (line) => process.stderr.write(`  ${line}\n`),
         });
         report(result);

@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { ConfigError, ConvergenceError, WorkbenchError } from "../errors.js";
 import { createRng, mixSeed, type Rng } from "../util/random.js";
 import type { LogDensityModel } from "./model.js";
-import { callerFile } from "./module-path.js";
+import { callerFile } from "../util/module-path.js";
 import { workerBootstrapCode } from "../util/worker-bootstrap.js";
 import { nutsDefaults, runChain, type ChainResult, type NutsOptions, type ProgressEvent } from "./nuts.js";
 import { Posterior } from "./posterior.js";

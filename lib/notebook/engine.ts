@@ -43,7 +43,7 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Stack frames that belong to the engine rather than to the notebook. */
 function isEngineFrame(line: string): boolean {
-  return /node_modules[\\/]tslab|node:vm|node:internal|lib[\\/]notebook[\\/]engine/.test(line);
+  return /node_modules[\\/](tslab|commander)|node:vm|node:internal|lib[\\/]notebook[\\/]|cli[\\/](main|commands)/.test(line);
 }
 
 /** nbformat error output from a thrown value (stack frames of the engine removed). */
@@ -69,8 +69,12 @@ export class NotebookEngine {
   private readonly displays = new Map<string, DisplayDataOutput>();
   private closed = false;
 
-  /** Start tslab's converter (a TypeScript language service) and executor rooted at `root`. */
-  constructor(readonly root: string) {
+  /**
+   * Start tslab's converter (a TypeScript language service) and executor rooted at `root`.
+   * `onOutput` hears every change to the running cell's outputs (the child-process host forwards
+   * them, so a cell stopped by a timeout keeps what it printed before it stopped yielding).
+   */
+  constructor(readonly root: string, private readonly onOutput?: (outputs: Output[]) => void) {
     // tslab is CommonJS; its executor and the hooked require("tslab") must share one module cache.
     const req = createRequire(join(root, "package.json"));
     let converterModule: { createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter };
@@ -107,6 +111,7 @@ export class NotebookEngine {
     } else {
       this.outputs.push({ output_type: "stream", name, text: toLines(text) } as StreamOutput);
     }
+    this.onOutput?.(this.outputs);
   }
 
   private display(payload: DisplayPayload, update?: boolean): void {
@@ -118,11 +123,12 @@ export class NotebookEngine {
     const id = payload.transient?.display_id;
     if (update && id && this.displays.has(id)) {
       (this.displays.get(id) as DisplayDataOutput).data = data;
-      return;
+    } else {
+      const output: DisplayDataOutput = { output_type: "display_data", data, metadata: payload.metadata ?? {} };
+      if (id) this.displays.set(id, output);
+      this.outputs.push(output);
     }
-    const output: DisplayDataOutput = { output_type: "display_data", data, metadata: payload.metadata ?? {} };
-    if (id) this.displays.set(id, output);
-    this.outputs.push(output);
+    this.onOutput?.(this.outputs);
   }
 
   /** Execute one cell's source, capturing everything it writes. */

@@ -1,6 +1,7 @@
 /**
  * The headless notebook runner (papermill's job, without Python): execute a notebook top to bottom
- * in-process on tslab's engine with injected parameters, record each cell's outputs, timing and
+ * on tslab's engine (in this process, or in a killable child process when a cell timeout is set)
+ * with injected parameters, record each cell's outputs, timing and
  * status, stop at the first failing cell, write the (partial) executed notebook, and record the
  * execution as a tracked run whose artifacts are the executed notebook and its HTML page.
  */
@@ -12,7 +13,7 @@ import { notebookToHtml } from "../report/notebookHtml.js";
 import type { ActiveRun } from "../tracking/run.js";
 import { createTracker, type Tracker } from "../tracking/tracker.js";
 import { NOTEBOOK_RUN_ENV } from "./context.js";
-import { NotebookEngine } from "./engine.js";
+import { childProcessExecutor, inProcessExecutor, type CellExecutor } from "./cell-executor.js";
 import { readNotebook, serializeNotebook, sourceText, TSLAB_KERNELSPEC, TYPESCRIPT_LANGUAGE_INFO, validateNotebook, type ErrorOutput, type Notebook } from "./nbformat.js";
 import { parameterize, type ParameterValue } from "./parameters.js";
 
@@ -31,6 +32,13 @@ export interface RunNotebookOptions {
   trackingUri?: string;
   /** Experiment of the run (default: the notebook's metadata.workbench.experiment, else "notebooks"). */
   experiment?: string;
+  /**
+   * Stop a cell that runs longer than this (seconds, like papermill's `--execution-timeout`). The
+   * cells then run in a child process, which is killed at the limit; the cell fails with a
+   * CellTimeoutError and the partial notebook is written as for any failing cell. Default: none
+   * (cells run in this process).
+   */
+  cellTimeoutSeconds?: number;
   /** Progress lines (one per cell). */
   log?: (line: string) => void;
 }
@@ -126,9 +134,7 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
   const cells: CellRecord[] = [];
   let failedCell: NotebookRunResult["failedCell"];
   let startupMs = 0;
-  let engine: NotebookEngine | undefined;
-  let onRejection: ((reason: unknown) => void) | undefined;
-  let onException: ((error: Error) => void) | undefined;
+  let engine: CellExecutor | undefined;
   const track = options.track ?? true;
   // Resolve the store before changing directory, so a relative tracking URI means the caller's folder.
   const tracker = track ? createTracker({ trackingUri: options.trackingUri }) : undefined;
@@ -142,15 +148,8 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
       const storeRoot = (tracker.store as { root?: string }).root;
       if (storeRoot) process.env.MLFLOW_TRACKING_URI = storeRoot;
     }
-    const t0 = performance.now();
-    engine = new NotebookEngine(root);
-    startupMs = performance.now() - t0;
-    const active = engine;
-    onRejection = (reason: unknown) => active.reportAsyncError("UnhandledPromiseRejection", reason);
-    onException = (error: Error) => active.reportAsyncError("UncaughtException", error);
-    // Without these, a notebook's stray rejection would end the whole CLI process.
-    process.on("unhandledRejection", onRejection);
-    process.on("uncaughtException", onException);
+    engine = options.cellTimeoutSeconds === undefined ? inProcessExecutor(root) : await childProcessExecutor(root, options.cellTimeoutSeconds * 1000);
+    startupMs = engine.startupMs;
     let count = 0;
     const codeCells = nb.cells.filter((c) => c.cell_type === "code").length;
     for (let index = 0; index < nb.cells.length; index++) {
@@ -172,8 +171,6 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
       if (!result.ok) failedCell = { index, executionCount: count, error: result.error as ErrorOutput };
     }
   } finally {
-    if (onRejection) process.off("unhandledRejection", onRejection);
-    if (onException) process.off("uncaughtException", onException);
     engine?.close();
     process.chdir(savedCwd);
     if (savedEnv.run === undefined) delete process.env[NOTEBOOK_RUN_ENV];

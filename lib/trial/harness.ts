@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ConfigError, WorkbenchError } from "../errors.js";
-import { callerFile } from "../bayes/module-path.js";
+import { callerFile } from "../util/module-path.js";
 import { workerBootstrapCode } from "../util/worker-bootstrap.js";
 import type { TrialPlan } from "./plan.js";
 import { ReplicateScratch, resultSize, runReplicate } from "./replicate.js";

@@ -39,3 +39,27 @@ export function workerBootstrapCode(callerFile: string | null, workerName: strin
   if (api === null) return null;
   return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${entry}); }).catch(${fail});`;
 }
+
+/**
+ * `execArgv` for a child process that runs a module beside `callerFile`: for a `.ts` source, tsx's
+ * loader (resolved from the caller, not the working directory) so the child runs TypeScript too.
+ * Null when the module cannot run (no such file, or TypeScript without tsx).
+ */
+export function childModuleLaunch(callerFile: string | null, moduleName: string): { file: string; execArgv: string[] } | null {
+  if (callerFile === null) return null;
+  const ext = callerFile.endsWith(".ts") ? ".ts" : callerFile.endsWith(".js") ? ".js" : null;
+  if (ext === null) return null;
+  const file = join(dirname(callerFile), `${moduleName}${ext}`);
+  if (!existsSync(file)) return null;
+  if (ext === ".js") return { file, execArgv: [] };
+  try {
+    const req = createRequire(callerFile);
+    const pkgPath = req.resolve("tsx/package.json");
+    const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports?: Record<string, unknown> };
+    const loader = pkg.exports?.["."];
+    if (typeof loader !== "string") return null;
+    return { file, execArgv: ["--import", pathToFileURL(join(dirname(pkgPath), loader)).href] };
+  } catch {
+    return null;
+  }
+}

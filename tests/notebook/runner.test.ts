@@ -154,6 +154,50 @@ describe("runNotebook", () => {
   }, 120_000);
 });
 
+describe("runNotebook with a cell timeout (cells in a killable child process)", () => {
+  const HANGS = `// %%
+console.log("before");
+
+// %%
+console.log("partial");
+await new Promise((r) => setTimeout(r, 20));
+while (true) {}
+
+// %%
+console.log("never runs");
+`;
+
+  it("runs a notebook to the same outputs as in-process", async () => {
+    const r = await runNotebook(write("child-good.ipynb", GOOD), { root, parameters: { seed: "3" }, trackingUri: store, cellTimeoutSeconds: 120 });
+    expect(r.status).toBe("completed");
+    const outputs = codeCells(r.notebook).map((c) => c.outputs);
+    const inProcess = await runNotebook(write("inproc-good.ipynb", GOOD), { root, parameters: { seed: "3" }, trackingUri: store });
+    expect(outputs).toEqual(codeCells(inProcess.notebook).map((c) => c.outputs));
+    const run = await createTracker({ trackingUri: store }).store.getRun(r.runId as string);
+    // The child's notebookRun() joined the runner's run through the inherited environment.
+    expect(run.data.metrics.seed_squared).toBe(9);
+  }, 240_000);
+
+  it("stops a cell that never yields, keeps what it printed and leaves later cells pending", async () => {
+    const started = performance.now();
+    const r = await runNotebook(write("hangs.ipynb", HANGS), { root, track: false, cellTimeoutSeconds: 4, output: join(dir, "out", "hangs.ipynb") });
+    expect(performance.now() - started).toBeLessThan(100_000);
+    expect(r.status).toBe("failed");
+    expect(r.failedCell?.index).toBe(1);
+    expect(r.failedCell?.error.ename).toBe("CellTimeoutError");
+    expect(r.failedCell?.error.evalue).toMatch(/4 s cell timeout/);
+    const cells = codeCells(r.notebook);
+    expect(cells.map((c) => (c.metadata.workbench as { status: string }).status)).toEqual(["completed", "failed", "pending"]);
+    expect(sourceText((cells[0].outputs[0] as { text: string[] }).text)).toBe("before\n");
+    expect(sourceText((cells[1].outputs[0] as { text: string[] }).text)).toBe("partial\n");
+    expect(validateNotebook(JSON.parse(readFileSync(join(dir, "out", "hangs.ipynb"), "utf8")) as Notebook)).toEqual([]);
+  }, 240_000);
+
+  it("rejects a bad --cell-timeout with a usage error", async () => {
+    expect(await main(["notebook", "run", write("t.ipynb", FAILING), "--no-track", "--cell-timeout", "soon"])).toBe(2);
+  });
+});
+
 describe("workbench notebook run (usage errors exit 2 before any cell runs)", () => {
   it("unknown parameter, missing notebook, notebook and --all together", async () => {
     const path = write("usage.ipynb", FAILING);

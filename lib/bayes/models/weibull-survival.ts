@@ -19,7 +19,7 @@ import type { Rng } from "../../util/random.js";
 import { Node, Tape } from "../autodiff.js";
 import { quantileSorted, summarizeDraws, type SummaryRow } from "../diagnostics.js";
 import { defineModel, type LogDensityModel, type TapeModel, type WorkerModelSpec } from "../model.js";
-import { callerFile } from "../module-path.js";
+import { callerFile } from "../../util/module-path.js";
 import { ParamLayout, positive, real, type ParamSpecs } from "../params.js";
 import { Posterior, type PosteriorJSON, type SamplerHealth } from "../posterior.js";
 import { intervalCoverage, pitCoverage, posteriorPredictive, ppcStatistic, type IntervalCoverage, type PpcStatistic } from "../ppc.js";
