@@ -23,7 +23,7 @@ import { AnomalyPipelineConfigSchema, runAnomalyPipeline } from "../lib/anomaly/
 import { thresholdSweepPlot } from "../lib/plot/thresholdSweep.js";
 import { logPlot } from "../lib/plot/artifacts.js";
 import { renderTable } from "../lib/util/table.js";
-import { explainRows, explanationSentence } from "../lib/anomaly/explain.js";
+import { explainEvents, explanationSentence } from "../lib/anomaly/explain.js";
 import { aggregateEvents, groupEvents } from "../lib/anomaly/events.js";
 import { AlertConfigSchema, buildAlerts } from "../lib/anomaly/alerts.js";
 import { featureDrift } from "../lib/anomaly/drift.js";
@@ -137,7 +137,8 @@ export default defineExperiment({
       .slice(0, config.report.maxExplainedEvents)
       .sort((a, b) => a - b);
     const explainedEvents = explainedIdx.map((i) => events[i]);
-    const explanations = explainRows(res.model, res.features.columns, explainedEvents.map((e) => e.peakRow), res.features.families, config.report.topFeatures);
+    // Dropouts flagged by the streak rule are explained by the rule (channel, streak), the rest by TreeSHAP.
+    const explanations = explainEvents(res.model, res.features, explainedEvents, { dropoutStreakSamples: config.pipeline.dropoutStreakSamples, topK: config.report.topFeatures });
     const time = (row: number): string => new Date(cols.timestamp[row]).toISOString().replace("T", " ").slice(0, 19);
     const dev = (d: number): string => `DEV-${String(d).padStart(4, "0")}`;
     const stateName = (row: number): string => INDUSTRIAL_STATES[cols.state[row]];

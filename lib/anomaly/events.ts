@@ -20,6 +20,11 @@ export interface AnomalyEvent {
   tag: number;
   /** Whether any of its rows was flagged by the sensor-dropout rule rather than the forest. */
   dropout: boolean;
+  /**
+   * The event's last row flagged by the dropout rule (-1 if none). Streaks only grow while a
+   * dropout lasts, so this row carries the event's longest streak: the one its explanation names.
+   */
+  ruleRow: number;
 }
 
 /**
@@ -60,11 +65,15 @@ export function groupEvents(
         cur.ev.peakRow = r;
       }
       cur.tagCounts.set(tags[r], (cur.tagCounts.get(tags[r]) ?? 0) + 1);
-      if (ruleFlags !== undefined && ruleFlags[i] === 1) cur.ev.dropout = true;
+      if (ruleFlags !== undefined && ruleFlags[i] === 1) {
+        cur.ev.dropout = true;
+        cur.ev.ruleRow = r;
+      }
       continue;
     }
     if (cur !== undefined) close(cur);
-    open.set(d, { ev: { device: d, startSample: k, endSample: k, rows: 1, peakRow: r, peakScore: scores[i], tag: 0, dropout: ruleFlags !== undefined && ruleFlags[i] === 1 }, tagCounts: new Map([[tags[r], 1]]) });
+    const byRule = ruleFlags !== undefined && ruleFlags[i] === 1;
+    open.set(d, { ev: { device: d, startSample: k, endSample: k, rows: 1, peakRow: r, peakScore: scores[i], tag: 0, dropout: byRule, ruleRow: byRule ? r : -1 }, tagCounts: new Map([[tags[r], 1]]) });
   }
   for (const o of open.values()) close(o);
   return done.sort((a, b) => a.device - b.device || a.startSample - b.startSample);

@@ -39,7 +39,7 @@ describe("alert rules", () => {
   });
 
   it("suppresses repeats of a device and cause within the window and raises severity", () => {
-    const ev = (device: number, start: number, score: number): AnomalyEvent => ({ device, startSample: start, endSample: start + 5, rows: 6, peakRow: start, peakScore: score, tag: 0, dropout: false });
+    const ev = (device: number, start: number, score: number): AnomalyEvent => ({ device, startSample: start, endSample: start + 5, rows: 6, peakRow: start, peakScore: score, tag: 0, dropout: false, ruleRow: -1 });
     const events = [ev(1, 0, 0.51), ev(1, 100, 0.6), ev(2, 100, 0.51), ev(1, 2000, 0.51)];
     const exps = events.map(() => ex({ Temperature: 80, Vibration: 20 }));
     const alerts = buildAlerts(events, exps, 0.5, AlertConfigSchema.parse({ suppressWindowSamples: 900 }));
@@ -51,7 +51,7 @@ describe("alert rules", () => {
   });
 
   it("names dropouts found by the streak rule, whatever the explanation's families say", () => {
-    const events: AnomalyEvent[] = [{ device: 3, startSample: 10, endSample: 40, rows: 31, peakRow: 10, peakScore: 1, tag: 0, dropout: true }];
+    const events: AnomalyEvent[] = [{ device: 3, startSample: 10, endSample: 40, rows: 31, peakRow: 10, peakScore: 1, tag: 0, dropout: true, ruleRow: 40 }];
     const [alert] = buildAlerts(events, [ex({ Temperature: 90, Vibration: 10 })], 0.5, AlertConfigSchema.parse({}));
     expect(alert).toMatchObject({ cause: "Sensor dropout", rule: "sensor_dropout_streak", confidence: 1 });
   });
