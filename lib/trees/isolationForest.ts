@@ -74,8 +74,16 @@ export class IsolationForest {
     checkFeatureCount(x, this.numFeatures, "IsolationForest");
     checkFinite(x, "IsolationForest");
     const out = new Float64Array(x.nRows);
-    this.flat.addPredictions(x, out, 1, 0, this.trees.length, 1 / this.trees.length);
+    this.addPathLengths(x, out);
     return out;
+  }
+
+  /**
+   * Add E[h(x)] of each row of `x` to `out[0 .. nRows)` without checks or allocation: for callers
+   * that score many small blocks they have already checked (finite values, nCols = numFeatures).
+   */
+  addPathLengths(x: FeatureMatrix, out: Float64Array): void {
+    this.flat.addPredictions(x, out, 1, 0, this.trees.length, 1 / this.trees.length);
   }
 
   /** Normality score like scikit-learn's `score_samples`: -2^(-E[h]/c(maxSamples)), in [-1, 0); lower = more anomalous. */
