@@ -67,6 +67,16 @@ export class CsvRecordParser {
     this.buf = buf.slice(pos);
   }
 
+  /**
+   * Parse the one record that starts at `start` of `text` with the quote-aware rules (lines are
+   * numbered from `line`); null when the record may continue past the end of `text` and `final` is false.
+   */
+  static recordAt(text: string, start: number, line: number, final: boolean): { record: CsvRecord; next: number; lines: number } | null {
+    const p = new CsvRecordParser();
+    p.line = line;
+    return p.quoted(text, start, final);
+  }
+
   /** Character-level parse of one record containing quotes; null when it needs more text. */
   private quoted(buf: string, start: number, final: boolean): { record: CsvRecord; next: number; lines: number } | null {
     const fields: string[] = [];

@@ -43,7 +43,8 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function columnsOf(spec: readonly CsvColumn[] | TableSchema): CsvColumn[] {
+/** The expected columns of a reader, from a column list or a table schema. */
+export function columnsOf(spec: readonly CsvColumn[] | TableSchema): CsvColumn[] {
   if ("columns" in spec && !Array.isArray(spec)) {
     return (spec as TableSchema).columns.map((c) => ({ name: c.name, type: c.type }));
   }
@@ -53,7 +54,16 @@ function columnsOf(spec: readonly CsvColumn[] | TableSchema): CsvColumn[] {
 /** The error of the last parseField call (a module slot instead of a result object per field). */
 let fieldError: string | null = null;
 
-/** Parse one field: a number (NaN = null) for numeric types, the text (or null) otherwise; sets fieldError on failure. */
+/** The error message of the last parseCsvField call, or null when the field parsed. */
+export function lastFieldError(): string | null {
+  return fieldError;
+}
+
+/** Parse one CSV field by lib/validate's grammar: a number (NaN = null) for numeric types, the text (or null) otherwise; see lastFieldError(). */
+export function parseCsvField(text: string, type: CsvValueType): number | string | null {
+  return parseField(text, type);
+}
+
 function parseField(text: string, type: CsvValueType): number | string | null {
   fieldError = null;
   if (text === "") return type === "category" || type === "string" ? null : NaN;

@@ -16,6 +16,11 @@ export interface ValueChunk {
   readonly columns: Readonly<Record<string, ValueColumn>>;
   /** Source line of each row (1-based), when the rows came from a text file. */
   readonly lines?: ArrayLike<number>;
+  /**
+   * Dictionary-coded text columns: the column is an Int32Array of codes into these labels (-1 is
+   * null), as the byte-level CSV reader produces them.
+   */
+  readonly labels?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A quarantined row: where it was, why, and its values. */
@@ -72,9 +77,12 @@ export interface ValidatorOptions {
   /** Name of the input in messages and the report. */
   source?: string;
   /**
-   * Keep every key for uniqueness even when the key is (groups, ordering column) and the suite also
-   * expects that ordering. By default such keys are checked in O(groups) memory; a row that repeats an
-   * older, out-of-order key is then quarantined as out of order rather than as a duplicate.
+   * Check uniqueness exactly (default true): a row whose key equals the key of any earlier good row is
+   * quarantined as a duplicate. A key made of an ordering column plus its groups, whose ordering the
+   * suite also quarantines, is then checked against each group's sorted history of instants (8 bytes
+   * per good row, no hashing); other numeric keys go through a typed hash set. false: such ordered keys
+   * keep only each group's latest instant (O(groups) memory); a row that repeats an older key is still
+   * quarantined, but as out of order rather than as a duplicate.
    */
   exactUniqueness?: boolean;
 }
@@ -98,7 +106,8 @@ function isTyped(col: ValueColumn): col is Exclude<ValueColumn, readonly unknown
   return ArrayBuffer.isView(col);
 }
 
-function getter(col: ValueColumn, spec: SchemaLike["columns"][number] | undefined): Getter {
+function getter(col: ValueColumn, spec: SchemaLike["columns"][number] | undefined, labels?: readonly string[]): Getter {
+  if (labels && col instanceof Int32Array) return (i) => (col[i] < 0 ? null : labels[col[i]]);
   if (isTyped(col)) {
     if (spec?.type === "category") {
       const cats = spec.categories!;
@@ -149,6 +158,387 @@ function gather(col: ValueColumn, idx: Int32Array, n: number): ValueColumn {
   return out;
 }
 
+type Fail = (e: number, i: number, value: unknown, reason: string, quarantine: boolean) => void;
+type NumericColumn = Exclude<ValueColumn, readonly unknown[]>;
+
+/**
+ * Column-at-a-time loops for the stateless expectations over numeric typed arrays and dictionary-coded
+ * text; false when the column/expectation pair needs the generic per-value path. The outcomes are
+ * those of the generic path (same failures, values and reasons).
+ */
+function statelessKernel(
+  e: number,
+  ex: Expectation,
+  label: string,
+  col: ValueColumn,
+  labels: readonly string[] | undefined,
+  spec: SchemaLike["columns"][number] | undefined,
+  n: number,
+  fail: Fail,
+): boolean {
+  if (!isTyped(col) || ex.kind === "column_exists" || ex.kind === "row_count_between" || ex.kind === "unique" || ex.kind === "monotonic") return false;
+  const q = ex.quarantine;
+  if (labels !== undefined) {
+    if (!(col instanceof Int32Array)) return false;
+    if (ex.kind === "not_null") {
+      for (let i = 0; i < n; i++) if (col[i] < 0) fail(e, i, null, `${label}: null`, q);
+      return true;
+    }
+    // Judge each label once, then look the verdict up by code.
+    const reasonOf: (string | null)[] = labels.map((v) => {
+      switch (ex.kind) {
+        case "column_type":
+          return typeProblem(v, ex.type) ? `${label}: ${show(v)} is not ${ex.type === "integer" ? "an integer" : `a ${ex.type}`}` : null;
+        case "values_between":
+          return `${label}: ${show(v)} is not a number`;
+        case "in_set":
+          return ex.values.includes(v) ? null : `${label}: ${show(v)} not allowed`;
+      }
+    });
+    const bad = Uint8Array.from(reasonOf, (r) => (r === null ? 0 : 1));
+    if (!bad.includes(1)) return true;
+    for (let i = 0; i < n; i++) {
+      const c = col[i];
+      if (c >= 0 && bad[c] === 1) fail(e, i, labels[c], reasonOf[c]!, q);
+    }
+    return true;
+  }
+  if (spec?.type === "category" || spec?.type === "bool") return false;
+  switch (ex.kind) {
+    case "not_null":
+      for (let i = 0; i < n; i++) if (col[i] !== col[i]) fail(e, i, null, `${label}: null`, q);
+      return true;
+    case "column_type":
+      if (ex.type === "number" || ex.type === "timestamp") {
+        for (let i = 0; i < n; i++) {
+          const v = col[i];
+          if (v === Infinity || v === -Infinity) fail(e, i, v, `${label}: ${show(v)} is not a ${ex.type}`, q);
+        }
+        return true;
+      }
+      if (ex.type === "integer") {
+        for (let i = 0; i < n; i++) {
+          const v = col[i];
+          if (v === v && !Number.isInteger(v)) fail(e, i, v, `${label}: ${show(v)} is not an integer`, q);
+        }
+        return true;
+      }
+      return false;
+    case "values_between": {
+      const lo = ex.min ?? -Infinity;
+      const hi = ex.max ?? Infinity;
+      const sMin = ex.strictMin;
+      const sMax = ex.strictMax;
+      for (let i = 0; i < n; i++) {
+        const v = col[i];
+        if (v < lo || v > hi || (sMin && v === lo) || (sMax && v === hi)) fail(e, i, v, `${label}: ${v} out of range`, q);
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Group tuples of numeric columns to dense slot numbers (small non-negative integers index an array). */
+class GroupIndex {
+  private dense = new Int32Array(0);
+  private readonly map = new Map<number | string, number>();
+  size = 0;
+  private lastRow = -1;
+  private lastCols: readonly NumericColumn[] | null = null;
+  private lastSlot = 0;
+
+  constructor(private readonly arity: number) {}
+
+  /** The slot of row i's group (cached for the row just asked about). */
+  slot(cols: readonly NumericColumn[], i: number): number {
+    if (i === this.lastRow && cols === this.lastCols) return this.lastSlot;
+    let s: number;
+    if (this.arity === 0) s = 0;
+    else if (this.arity === 1) {
+      const v = cols[0][i];
+      if (v >= 0 && v < 1 << 22 && (v | 0) === v) {
+        if (v >= this.dense.length) {
+          const d = new Int32Array(Math.max(1024, Math.min(1 << 22, 2 * (v + 1)))).fill(-1);
+          d.set(this.dense);
+          this.dense = d;
+        }
+        s = this.dense[v];
+        if (s < 0) s = this.dense[v] = this.map.get(v === 0 ? 0 : v) ?? this.size++;
+      } else {
+        const key = v === v ? v + 0 : NaN;
+        s = this.map.get(key) ?? -1;
+        if (s < 0) this.map.set(key, (s = this.size++));
+      }
+    } else {
+      let key = "";
+      for (const c of cols) key += String(c[i] === c[i] ? c[i] : null) + "\u0001";
+      s = this.map.get(key) ?? -1;
+      if (s < 0) this.map.set(key, (s = this.size++));
+    }
+    this.lastRow = i;
+    this.lastCols = cols;
+    this.lastSlot = s;
+    return s;
+  }
+}
+
+/** Per-group state of an ordering: the last good instant and, when asked, every good instant (sorted). */
+class MonotonicState {
+  readonly groups: GroupIndex;
+  last = new Float64Array(64).fill(NaN);
+  keepHistory = false;
+  history: Float64Array[] = [];
+  historyLength = new Int32Array(64);
+
+  constructor(arity: number) {
+    this.groups = new GroupIndex(arity);
+  }
+
+  ensure(slot: number): void {
+    if (slot < this.last.length) return;
+    const size = Math.max(slot + 1, this.last.length * 2);
+    const last = new Float64Array(size).fill(NaN);
+    last.set(this.last);
+    this.last = last;
+    const len = new Int32Array(size);
+    len.set(this.historyLength);
+    this.historyLength = len;
+  }
+
+  push(slot: number, v: number): void {
+    let h = this.history[slot];
+    const len = this.historyLength[slot];
+    if (h === undefined || len === h.length) {
+      const grown = new Float64Array(h === undefined ? 16 : h.length * 2);
+      if (h !== undefined) grown.set(h);
+      this.history[slot] = h = grown;
+    }
+    h[len] = v;
+    this.historyLength[slot] = len + 1;
+  }
+
+  /** Whether v is among the group's good instants (binary search; they are strictly increasing). */
+  has(slot: number, v: number): boolean {
+    const h = this.history[slot];
+    if (h === undefined) return false;
+    let lo = 0;
+    let hi = this.historyLength[slot] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = h[mid];
+      if (x === v) return true;
+      if (x < v) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+/** An open-addressing hash set of numeric key tuples (-0 and 0 are one key). */
+class NumericKeySet {
+  private keys: Float64Array;
+  private used: Uint8Array;
+  private size = 0;
+  private readonly f = new Float64Array(1);
+  private readonly w = new Int32Array(this.f.buffer);
+
+  constructor(private readonly arity: number) {
+    this.keys = new Float64Array(1024 * arity);
+    this.used = new Uint8Array(1024);
+  }
+
+  private hash(parts: Float64Array): number {
+    let h = 0x9e3779b9 | 0;
+    for (let j = 0; j < this.arity; j++) {
+      this.f[0] = parts[j];
+      h = Math.imul(h ^ this.w[0], 0x85ebca6b);
+      h = Math.imul(h ^ this.w[1], 0xc2b2ae35);
+      h ^= h >>> 15;
+    }
+    return h;
+  }
+
+  private find(parts: Float64Array): number {
+    const mask = this.used.length - 1;
+    const k = this.arity;
+    for (let s = this.hash(parts) & mask; ; s = (s + 1) & mask) {
+      if (this.used[s] === 0) return -1 - s;
+      let same = true;
+      for (let j = 0; j < k; j++) {
+        if (this.keys[s * k + j] !== parts[j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return s;
+    }
+  }
+
+  has(parts: Float64Array): boolean {
+    return this.find(parts) >= 0;
+  }
+
+  add(parts: Float64Array): void {
+    const at = this.find(parts);
+    if (at >= 0) return;
+    const s = -1 - at;
+    this.used[s] = 1;
+    this.keys.set(parts, s * this.arity);
+    if (++this.size * 2 > this.used.length) this.grow();
+  }
+
+  private grow(): void {
+    const k = this.arity;
+    const oldKeys = this.keys;
+    const oldUsed = this.used;
+    this.keys = new Float64Array(oldUsed.length * 2 * k);
+    this.used = new Uint8Array(oldUsed.length * 2);
+    const parts = new Float64Array(k);
+    const mask = this.used.length - 1;
+    for (let s = 0; s < oldUsed.length; s++) {
+      if (oldUsed[s] === 0) continue;
+      for (let j = 0; j < k; j++) parts[j] = oldKeys[s * k + j];
+      let t = this.hash(parts) & mask;
+      while (this.used[t] === 1) t = (t + 1) & mask;
+      this.used[t] = 1;
+      this.keys.set(parts, t * k);
+    }
+  }
+}
+
+/** One stateful expectation on typed columns: check a row (true = it quarantines the row), then commit it if the row is good. */
+interface FastPlan {
+  check(i: number): boolean;
+  commit(): void;
+}
+
+class MonotonicPlan implements FastPlan {
+  private ok = false;
+  private slot = 0;
+  private value = 0;
+
+  constructor(
+    readonly e: number,
+    readonly ex: Extract<Expectation, { kind: "monotonic" }>,
+    private readonly label: string,
+    readonly col: NumericColumn,
+    readonly gs: readonly NumericColumn[],
+    readonly state: MonotonicState,
+    private readonly stamp: boolean,
+    private readonly fail: Fail,
+  ) {}
+
+  groupText(i: number): string {
+    if (this.gs.length === 0) return show("");
+    if (this.gs.length === 1) return show(this.gs[0][i] === this.gs[0][i] ? this.gs[0][i] : null);
+    let text = "";
+    for (const g of this.gs) text += String(g[i] === g[i] ? g[i] : null) + "\u0001";
+    return show(text);
+  }
+
+  check(i: number): boolean {
+    this.ok = false;
+    const v = this.col[i];
+    if (v !== v) return false;
+    if (v === Infinity || v === -Infinity) {
+      this.fail(this.e, i, v, `${this.label}: ${show(v)} is not orderable`, this.ex.quarantine);
+      return this.ex.quarantine;
+    }
+    const st = this.state;
+    const slot = st.groups.slot(this.gs, i);
+    st.ensure(slot);
+    const prev = st.last[slot];
+    if (prev === prev && (v < prev || (this.ex.strict && v === prev))) {
+      const before = this.stamp ? new Date(prev).toISOString() : String(prev);
+      const shown = this.stamp ? new Date(v).toISOString() : show(v);
+      this.fail(this.e, i, v, `${this.label}: ${shown} is before the previous ${before} (group ${this.groupText(i)})`, this.ex.quarantine);
+      return this.ex.quarantine;
+    }
+    this.ok = true;
+    this.slot = slot;
+    this.value = v;
+    return false;
+  }
+
+  commit(): void {
+    if (!this.ok) return;
+    const st = this.state;
+    if (st.keepHistory && !(st.last[this.slot] === this.value)) st.push(this.slot, this.value);
+    st.last[this.slot] = this.value;
+  }
+}
+
+/** A key of (the ordering's groups, its column): the latest instant decides, the sorted history settles older ones. */
+class OrderedUniquePlan implements FastPlan {
+  constructor(
+    private readonly e: number,
+    private readonly ex: Extract<Expectation, { kind: "unique" }>,
+    private readonly label: string,
+    private readonly cols: readonly NumericColumn[],
+    private readonly m: MonotonicPlan,
+    private readonly exact: boolean,
+    private readonly fail: Fail,
+  ) {}
+
+  check(i: number): boolean {
+    for (const c of this.cols) if (c[i] !== c[i]) return false;
+    const v = this.m.col[i];
+    if (v === Infinity || v === -Infinity) return false;
+    const st = this.m.state;
+    const slot = st.groups.slot(this.m.gs, i);
+    st.ensure(slot);
+    const last = st.last[slot];
+    if (v === last || (this.exact && v < last && st.has(slot, v))) {
+      const parts = this.cols.map((c) => c[i]);
+      this.fail(this.e, i, parts.length === 1 ? parts[0] : parts, `${this.label}: duplicate key (${parts.map(show).join(", ")})`, this.ex.quarantine);
+      return this.ex.quarantine;
+    }
+    return false;
+  }
+
+  commit(): void {
+    // The ordering's plan records the instant.
+  }
+}
+
+class HashUniquePlan implements FastPlan {
+  private readonly parts: Float64Array;
+  private ok = false;
+
+  constructor(
+    private readonly e: number,
+    private readonly ex: Extract<Expectation, { kind: "unique" }>,
+    private readonly label: string,
+    private readonly cols: readonly NumericColumn[],
+    private readonly set: NumericKeySet,
+    private readonly fail: Fail,
+  ) {
+    this.parts = new Float64Array(cols.length);
+  }
+
+  check(i: number): boolean {
+    this.ok = false;
+    for (let j = 0; j < this.cols.length; j++) {
+      const v = this.cols[j][i];
+      if (v !== v) return false;
+      this.parts[j] = v + 0;
+    }
+    if (this.set.has(this.parts)) {
+      const parts = this.cols.map((c) => c[i]);
+      this.fail(this.e, i, parts.length === 1 ? parts[0] : parts, `${this.label}: duplicate key (${parts.map(show).join(", ")})`, this.ex.quarantine);
+      return this.ex.quarantine;
+    }
+    this.ok = true;
+    return false;
+  }
+
+  commit(): void {
+    if (this.ok) this.set.add(this.parts);
+  }
+}
+
 interface Tally {
   elements: number;
   unexpected: number;
@@ -163,6 +553,8 @@ export class Validator {
   private readonly last: (Map<unknown, number> | null)[];
   private readonly lastKey: (Map<unknown, number> | null)[];
   private readonly orderedUnique: ({ column: string; groupBy: readonly string[] } | null)[];
+  private fastState: Map<number, MonotonicState | NumericKeySet> | null = null;
+  private statefulMode: "fast" | "generic" | null = null;
   private rowsIn = 0;
   private rowsGood = 0;
   private rowsQuarantined = 0;
@@ -178,7 +570,7 @@ export class Validator {
     // A key made of an ordering column plus its groups needs only each group's latest instant, when the
     // same suite also quarantines rows that go back in time: O(groups) memory instead of O(rows).
     this.orderedUnique = suite.expectations.map((e) => {
-      if (e.kind !== "unique" || !e.quarantine || options.exactUniqueness) return null;
+      if (e.kind !== "unique" || !e.quarantine || options.exactUniqueness !== false) return null;
       const m = suite.expectations.find(
         (x): x is Extract<Expectation, { kind: "monotonic" }> =>
           x.kind === "monotonic" && x.quarantine && x.groupBy.length === e.columns.length - 1 && e.columns.includes(x.column) && x.groupBy.every((g) => e.columns.includes(g)),
@@ -208,12 +600,12 @@ export class Validator {
       const col = chunk.columns[name];
       if (col === undefined) return null;
       if (col.length < n) throw new DataError(`${this.options.source ?? "table"}: column "${name}" has ${col.length} values for ${n} rows`);
-      g = getter(col, specOf(name));
+      g = getter(col, specOf(name), chunk.labels?.[name]);
       getters.set(name, g);
       return g;
     };
     const reasons: (string[] | null)[] = new Array(n).fill(null);
-    const fail = (e: number, i: number, value: unknown, reason: string, quarantine: boolean): void => {
+    const fail: Fail = (e: number, i: number, value: unknown, reason: string, quarantine: boolean): void => {
       const t = this.tallies[e];
       t.unexpected++;
       if (t.examples.length < 10) t.examples.push({ row: rowBase + i, line: chunk.lines?.[i], value });
@@ -240,6 +632,7 @@ export class Validator {
       const g = get(ex.column)!;
       const label = describeExpectation(ex);
       t.elements += n;
+      if (statelessKernel(e, ex, label, chunk.columns[ex.column], chunk.labels?.[ex.column], specOf(ex.column), n, fail)) continue;
       switch (ex.kind) {
         case "not_null":
           for (let i = 0; i < n; i++) if (g(i) === null) fail(e, i, null, `${label}: null`, ex.quarantine);
@@ -277,7 +670,26 @@ export class Validator {
     // Pass 2: stateful expectations, in row order, over rows that passed pass 1. A row's keys and
     // instants are committed to the state only when the row passes every stateful check as well.
     const stateful = exps.map((ex, e) => ({ ex, e })).filter(({ ex, e }) => (ex.kind === "unique" || ex.kind === "monotonic") && missingByExp[e].length === 0);
+    const fast = stateful.length > 0 && this.statefulMode !== "generic" ? this.fastPlans(stateful, chunk, specOf, fail) : null;
     if (stateful.length > 0) {
+      // Keys and instants of earlier chunks live in one representation; a stream must not switch.
+      if (fast === null && this.statefulMode === "fast") {
+        throw new DataError(`${this.options.source ?? "table"}: a chunk's key or ordering columns are not numeric typed arrays like the earlier chunks'`);
+      }
+      this.statefulMode = fast ? "fast" : "generic";
+    }
+    if (fast) {
+      let entered = 0;
+      const P = fast.length;
+      for (let i = 0; i < n; i++) {
+        if (reasons[i] !== null) continue;
+        entered++;
+        let rowFailed = false;
+        for (let q = 0; q < P; q++) if (fast[q].check(i)) rowFailed = true;
+        if (!rowFailed) for (let q = 0; q < P; q++) fast[q].commit();
+      }
+      for (const { e } of stateful) this.tallies[e].elements += entered;
+    } else if (stateful.length > 0) {
       const plans = stateful.map(({ ex, e }) => {
         const label = describeExpectation(ex);
         if (ex.kind === "unique") {
@@ -393,11 +805,70 @@ export class Validator {
     }
     const columns: Record<string, ValueColumn> = {};
     for (const name of names) columns[name] = ng === n ? chunk.columns[name] : gather(chunk.columns[name], goodIdx, ng);
-    const good: ValueChunk = { length: ng, columns, lines: chunk.lines ? (gather(Float64Array.from(chunk.lines), goodIdx, ng) as Float64Array) : undefined };
+    const good: ValueChunk = {
+      length: ng,
+      columns,
+      lines: chunk.lines ? (ng === n ? chunk.lines : (gather(Float64Array.from(chunk.lines), goodIdx, ng) as Float64Array)) : undefined,
+      ...(chunk.labels ? { labels: chunk.labels } : {}),
+    };
     this.rowsIn += n;
     this.rowsGood += ng;
     this.rowsQuarantined += n - ng;
     return { good, quarantined };
+  }
+
+  /**
+   * Typed plans for the stateful expectations when every column they read is a plain numeric typed
+   * array (null = NaN); null sends the chunk through the generic per-row path.
+   */
+  private fastPlans(
+    stateful: { ex: Expectation; e: number }[],
+    chunk: ValueChunk,
+    specOf: (name: string) => SchemaLike["columns"][number] | undefined,
+    fail: Fail,
+  ): FastPlan[] | null {
+    const numeric = (name: string): NumericColumn | null => {
+      const col = chunk.columns[name];
+      if (col === undefined || !isTyped(col) || chunk.labels?.[name] !== undefined) return null;
+      const t = specOf(name)?.type;
+      return t === "category" || t === "bool" || col.length < chunk.length ? null : col;
+    };
+    const state = (this.fastState ??= new Map());
+    const plans: FastPlan[] = [];
+    const monotonic = new Map<number, MonotonicPlan>();
+    for (const { ex, e } of stateful) {
+      if (ex.kind !== "monotonic") continue;
+      const col = numeric(ex.column);
+      const gs = ex.groupBy.map(numeric);
+      if (!col || gs.some((g) => g === null)) return null;
+      let st = state.get(e) as MonotonicState | undefined;
+      if (!st) state.set(e, (st = new MonotonicState(ex.groupBy.length)));
+      monotonic.set(e, new MonotonicPlan(e, ex, describeExpectation(ex), col, gs as NumericColumn[], st, specOf(ex.column)?.type === "timestamp", fail));
+    }
+    for (const { ex, e } of stateful) {
+      if (ex.kind === "monotonic") {
+        plans.push(monotonic.get(e)!);
+        continue;
+      }
+      if (ex.kind !== "unique") return null;
+      const cols = ex.columns.map(numeric);
+      if (cols.some((c) => c === null)) return null;
+      const pair = ex.quarantine
+        ? [...monotonic.values()].find(
+            (m) => m.ex.quarantine && m.ex.groupBy.length === ex.columns.length - 1 && ex.columns.includes(m.ex.column) && m.ex.groupBy.every((g) => ex.columns.includes(g)),
+          )
+        : undefined;
+      if (pair) {
+        const exact = this.options.exactUniqueness !== false;
+        if (exact) pair.state.keepHistory = true;
+        plans.push(new OrderedUniquePlan(e, ex, describeExpectation(ex), cols as NumericColumn[], pair, exact, fail));
+        continue;
+      }
+      let st = state.get(e) as NumericKeySet | undefined;
+      if (!st) state.set(e, (st = new NumericKeySet(ex.columns.length)));
+      plans.push(new HashUniquePlan(e, ex, describeExpectation(ex), cols as NumericColumn[], st, fail));
+    }
+    return plans;
   }
 
   /** The report so far (call after the last chunk). */

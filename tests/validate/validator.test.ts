@@ -28,6 +28,14 @@ function table(rows: [unknown, unknown, unknown, unknown][]): ValueChunk {
   };
 }
 
+/** The same rows as numeric typed arrays and a dictionary-coded text column, as the byte-level CSV reader delivers them. */
+function typedTable(rows: [number | null, number | null, number | null, string | null][]): ValueChunk {
+  const labels: string[] = [];
+  const code = (s: string | null): number => (s === null ? -1 : labels.includes(s) ? labels.indexOf(s) : labels.push(s) - 1);
+  const num = (k: 0 | 1 | 2): Float64Array => Float64Array.from(rows, (r) => (r[k] === null ? NaN : (r[k] as number)));
+  return { length: rows.length, columns: { device: num(0), ts: num(1), rpm: num(2), state: Int32Array.from(rows, (r) => code(r[3])) }, labels: { state: labels } };
+}
+
 describe("expectation suites", () => {
   it("are data checked by zod: unknown kinds and keys are ConfigErrors naming the key", () => {
     expect(() => defineSuite({ name: "x", expectations: [{ kind: "values_between", column: "a", maxx: 3 }] })).toThrow(ConfigError);
@@ -103,21 +111,26 @@ describe("row-level validation", () => {
     expect(v.report().rowsQuarantined).toBe(2);
   });
 
-  it("checks (group, ordered column) keys in O(groups) memory, or exactly on request", () => {
-    const rows = table([
+  it("checks keys exactly by default, or (group, ordered column) keys in O(groups) memory on request; typed and plain columns agree", () => {
+    const data: [number, number, number, string][] = [
       [1, 1000, 1, "RUN"],
       [1, 2000, 1, "RUN"],
       [1, 1000, 1, "RUN"], // an old key again: a duplicate and out of order
       [1, 2000, 1, "RUN"], // the latest key again: a duplicate
-    ]);
-    const ordered = validateTable(rows, suite);
-    expect(ordered.quarantined.map((q) => q.reasons.join(" | "))).toEqual([
-      expect.stringMatching(/^monotonic\(ts per device\): 1000 is before the previous 2000/),
-      expect.stringMatching(/^unique\(device, ts\): duplicate key \(1, 2000\)$/),
-    ]);
-    const exact = validateTable(rows, suite, { exactUniqueness: true });
-    expect(exact.quarantined[0].reasons).toEqual([expect.stringMatching(/unique.*\(1, 1000\)/), expect.stringMatching(/monotonic/)]);
-    expect(exact.good.length).toBe(2);
+    ];
+    for (const rows of [table(data), typedTable(data)]) {
+      const exact = validateTable(rows, suite);
+      expect(exact.quarantined.map((q) => q.reasons.join(" | "))).toEqual([
+        expect.stringMatching(/^unique\(device, ts\): duplicate key \(1, 1000\) \| monotonic\(ts per device\): 1000 is before the previous 2000/),
+        "unique(device, ts): duplicate key (1, 2000)",
+      ]);
+      expect(exact.good.length).toBe(2);
+      const ordered = validateTable(rows, suite, { exactUniqueness: false });
+      expect(ordered.quarantined.map((q) => q.reasons.join(" | "))).toEqual([
+        expect.stringMatching(/^monotonic\(ts per device\): 1000 is before the previous 2000/),
+        "unique(device, ts): duplicate key (1, 2000)",
+      ]);
+    }
   });
 
   it("a quarantined row does not leave its key behind (exact mode)", () => {
