@@ -2,10 +2,12 @@
  * The failure-prediction experiment: EV telematics (one row per vehicle and day) become daily
  * features built only from each vehicle's past (trailing rolling means and deltas), labelled
  * "fails within 7 / 14 / 30 days". A time-based split trains on early days and tests on later
- * ones; training rows whose label window reaches past the split day are dropped, so no training
- * label depends on test-period events. One boosted model per horizon, with a positive-class weight
- * for the rare failures, then PR-AUC, ROC-AUC, recall at a fixed precision, lead time of true
- * alerts, SHAP attributions and a severity class per vehicle-day.
+ * ones; the latest label-closed days of the training period form a validation slice (separated
+ * from the training rows by a gap of one horizon, so no training label reads a validation day)
+ * that drives early stopping and picks the alert threshold. The test period is touched only to
+ * report: PR-AUC, ROC-AUC, precision and recall at the validation-chosen threshold, lead time of
+ * true alerts, SHAP attributions and a severity class per vehicle-day. One boosted model per
+ * horizon, with a positive-class weight for the rare failures.
  */
 import { z } from "zod";
 import { defineExperiment } from "../lib/experiment/definition.js";
@@ -14,6 +16,7 @@ import { train, type Booster } from "../lib/trees/boosting.js";
 import type { FeatureMatrix } from "../lib/trees/matrix.js";
 import { averagePrecision, precisionRecallCurve } from "../lib/metrics/averagePrecision.js";
 import { rocAuc, rocCurve } from "../lib/metrics/rocAuc.js";
+import { precisionRecallF1 } from "../lib/metrics/thresholdMetrics.js";
 import { recallAtPrecision } from "../lib/metrics/thresholdSweep.js";
 import { rocPlot, prPlot, type PrCurve, type RocCurve } from "../lib/plot/classification.js";
 import { shapImportance, shapSummaryPlot } from "../lib/plot/shap.js";
@@ -33,6 +36,11 @@ export const failurePredictionSchema = z.strictObject({
     .default({ vehicles: 150, days: 365, failureRatePerVehicleYear: 0.6 }),
   /** Days before `floor(days * trainFraction)` train, the rest test. */
   trainFraction: z.number().gt(0.2).lt(0.9).default(0.6),
+  /**
+   * Share of the training period's label-closed days (the latest ones) held out for early stopping
+   * and for choosing the alert threshold; see timeSplit.
+   */
+  validFraction: z.number().gt(0).lt(0.8).default(0.25),
   horizons: z.array(z.number().int().min(1).max(30)).min(1).default([7, 14, 30]),
   /** Gradient-boosting settings shared by the per-horizon models. */
   model: z
@@ -45,9 +53,20 @@ export const failurePredictionSchema = z.strictObject({
       baggingFraction: z.number().gt(0).max(1).default(0.8),
       /** "auto": negatives / positives of the training rows; else a fixed weight. */
       positiveWeight: z.union([z.literal("auto"), z.number().positive()]).default("auto"),
+      /** Stop when validation PR-AUC has not improved for this many rounds (0 = never stop early). */
+      earlyStoppingRounds: z.number().int().min(0).default(30),
     })
-    .default({ numBoostRound: 150, learningRate: 0.05, numLeaves: 15, minDataInLeaf: 20, featureFraction: 0.8, baggingFraction: 0.8, positiveWeight: "auto" }),
-  /** Alerts fire at the threshold with the highest recall whose test precision reaches this. */
+    .default({
+      numBoostRound: 150,
+      learningRate: 0.05,
+      numLeaves: 15,
+      minDataInLeaf: 20,
+      featureFraction: 0.8,
+      baggingFraction: 0.8,
+      positiveWeight: "auto",
+      earlyStoppingRounds: 30,
+    }),
+  /** Alerts fire at the threshold with the highest validation recall whose validation precision reaches this. */
   targetPrecision: z.number().gt(0).lt(1).default(0.5),
   /** Test rows (evenly spaced) whose SHAP values are computed. */
   shapRows: z.number().int().min(10).max(100_000).default(1500),
@@ -169,32 +188,51 @@ function trailingMean(x: Float64Array, window: number, lag: number, out: Float64
   }
 }
 
-/** Rows used to train and test one horizon's model. */
+/** Rows used to train, validate and test one horizon's model. */
 export interface TimeSplit {
   splitDay: number;
+  /** First day of the validation slice (= splitDay - horizon when there is none). */
+  validStart: number;
   train: Int32Array;
+  valid: Int32Array;
   test: Int32Array;
 }
 
 /**
- * Split on calendar days: train rows have day + horizon < splitDay (their whole label window lies
- * before the split), test rows have day >= splitDay. Rows absent, in repair or on a failure day
- * are left out of both.
+ * Split on calendar days. Test rows have day >= splitDay. Of the training period, only days whose
+ * whole label window (d+1 .. d+horizon) lies before splitDay are usable: d < splitDay - horizon.
+ * With validFraction > 0 the latest `max(1, round(validFraction * usable days))` of those form the
+ * validation slice [validStart, splitDay - horizon), and train rows must close their label window
+ * before it: d + horizon < validStart (a gap of one horizon). So no training label depends on a
+ * validation or test day, and no validation label on a test day. Rows absent, in repair or on a
+ * failure day are left out of all three.
  */
-export function timeSplit(features: DailyFeatures, splitDay: number, horizon: number): TimeSplit {
+export function timeSplit(features: DailyFeatures, splitDay: number, horizon: number, validFraction = 0): TimeSplit {
   const { days, vehicles } = features;
   if (!(splitDay > horizon && splitDay < days)) throw new DataError(`timeSplit: split day ${splitDay} must lie in (${horizon}, ${days}) for horizon ${horizon}`);
+  if (!(validFraction >= 0 && validFraction < 1)) throw new DataError(`timeSplit: validFraction ${validFraction} must lie in [0, 1)`);
+  const usable = splitDay - horizon;
+  const validDays = validFraction > 0 ? Math.max(1, Math.round(validFraction * usable)) : 0;
+  const validStart = usable - validDays;
+  const trainEnd = validDays > 0 ? validStart - horizon : usable;
+  if (trainEnd <= 0) {
+    throw new DataError(
+      `timeSplit: horizon ${horizon} leaves no training days before the validation slice (split day ${splitDay}, validation days ${validStart}..${usable - 1}, gap ${horizon}); lower validFraction or simulate more days`,
+    );
+  }
   const train: number[] = [];
+  const valid: number[] = [];
   const test: number[] = [];
   for (let v = 0; v < vehicles; v++) {
     for (let d = 0; d < days; d++) {
       const r = v * days + d;
       if (!features.present[r] || features.inRepair[r] || features.failure[r]) continue;
-      if (d + horizon < splitDay) train.push(r);
+      if (d < trainEnd) train.push(r);
+      else if (d >= validStart && d < usable && validDays > 0) valid.push(r);
       else if (d >= splitDay) test.push(r);
     }
   }
-  return { splitDay, train: Int32Array.from(train), test: Int32Array.from(test) };
+  return { splitDay, validStart, train: Int32Array.from(train), valid: Int32Array.from(valid), test: Int32Array.from(test) };
 }
 
 /** The rows `rows` of a matrix as a new matrix. */
@@ -249,16 +287,22 @@ export default defineExperiment({
     const summaryRows: (string | number)[][] = [];
     const metrics: Record<string, number> = {};
     for (const h of horizons) {
-      const split = timeSplit(features, splitDay, h);
+      const split = timeSplit(features, splitDay, h, config.validFraction);
       const labels = features.labels.get(h) as Uint8Array;
       const yTrain = Uint8Array.from(split.train, (r) => labels[r]);
+      const yValid = Uint8Array.from(split.valid, (r) => labels[r]);
       const yTest = Uint8Array.from(split.test, (r) => labels[r]);
-      let pos = 0;
-      for (const y of yTrain) pos += y;
-      let testPos = 0;
-      for (const y of yTest) testPos += y;
-      if (pos === 0 || testPos === 0 || testPos === yTest.length) throw new DataError(`failure-prediction: horizon ${h}d has ${pos} positive training rows and ${testPos} of ${yTest.length} positive test rows; simulate more vehicles or days`);
+      const count = (y: Uint8Array) => y.reduce((a, b) => a + b, 0);
+      const pos = count(yTrain);
+      const validPos = count(yValid);
+      const testPos = count(yTest);
+      if (pos === 0 || validPos === 0 || validPos === yValid.length || testPos === 0 || testPos === yTest.length) {
+        throw new DataError(
+          `failure-prediction: horizon ${h}d has ${pos} positive training rows, ${validPos} of ${yValid.length} positive validation rows and ${testPos} of ${yTest.length} positive test rows; each needs both classes: simulate more vehicles or days`,
+        );
+      }
       const weight = config.model.positiveWeight === "auto" ? (yTrain.length - pos) / pos : config.model.positiveWeight;
+      const XValid = takeRows(features.X, split.valid);
       const booster = train(
         {
           objective: "binary",
@@ -269,16 +313,26 @@ export default defineExperiment({
           baggingFraction: config.model.baggingFraction,
           baggingFreq: config.model.baggingFraction < 1 ? 1 : 0,
           scalePosWeight: weight,
+          metric: ["average_precision"],
         },
         { X: takeRows(features.X, split.train), y: yTrain, featureNames: features.featureNames },
-        { numBoostRound: config.model.numBoostRound, rng: rng.fork(100 + h) },
+        {
+          numBoostRound: config.model.numBoostRound,
+          rng: rng.fork(100 + h),
+          validSets: [{ X: XValid, y: yValid }],
+          validNames: ["valid"],
+          earlyStoppingRounds: config.model.earlyStoppingRounds > 0 ? config.model.earlyStoppingRounds : undefined,
+        },
       );
+      // The alert threshold comes from the validation slice; the test period only reports.
+      const validProba = booster.predict(XValid);
+      const validAtPrecision = recallAtPrecision(yValid, validProba, config.targetPrecision);
+      const threshold = validAtPrecision?.threshold ?? Infinity;
       const XTest = takeRows(features.X, split.test);
       const proba = booster.predict(XTest);
       const pr = averagePrecision(yTest, proba);
       const roc = rocAuc(yTest, proba);
-      const atPrecision = recallAtPrecision(yTest, proba, config.targetPrecision);
-      const threshold = atPrecision?.threshold ?? Infinity;
+      const atThreshold = precisionRecallF1(yTest, proba, threshold);
       const rc = rocCurve(yTest, proba);
       const prc = precisionRecallCurve(yTest, proba);
       rocCurves.push({ label: `${h}d`, fpr: rc.fpr, tpr: rc.tpr, auc: roc });
@@ -287,22 +341,40 @@ export default defineExperiment({
       const m: Record<string, number> = {
         [`${key}.train_rows`]: split.train.length,
         [`${key}.train_positives`]: pos,
+        [`${key}.valid_rows`]: split.valid.length,
+        [`${key}.valid_positives`]: validPos,
+        [`${key}.valid_start_day`]: split.validStart,
         [`${key}.test_rows`]: split.test.length,
         [`${key}.test_positives`]: testPos,
         [`${key}.positive_weight`]: weight,
+        [`${key}.best_iteration`]: booster.bestIteration > 0 ? booster.bestIteration : booster.numIterations,
+        [`${key}.valid_pr_auc`]: averagePrecision(yValid, validProba),
+        [`${key}.valid_recall_at_precision`]: validAtPrecision?.recall ?? 0,
+        [`${key}.alert_threshold`]: Number.isFinite(threshold) ? threshold : 1,
         [`${key}.pr_auc`]: pr,
         [`${key}.roc_auc`]: roc,
         [`${key}.prevalence`]: testPos / yTest.length,
-        [`${key}.recall_at_precision`]: atPrecision?.recall ?? 0,
-        [`${key}.alert_threshold`]: Number.isFinite(threshold) ? threshold : 1,
+        [`${key}.alerts`]: atThreshold.tp + atThreshold.fp,
+        [`${key}.precision_at_alert_threshold`]: atThreshold.precision,
+        [`${key}.recall_at_alert_threshold`]: atThreshold.recall,
       };
       await run.logMetrics(m);
-      Object.assign(metrics, { [`${key}.pr_auc`]: pr, [`${key}.roc_auc`]: roc, [`${key}.recall_at_precision`]: atPrecision?.recall ?? 0 });
+      Object.assign(metrics, {
+        [`${key}.pr_auc`]: pr,
+        [`${key}.roc_auc`]: roc,
+        [`${key}.precision_at_alert_threshold`]: atThreshold.precision,
+        [`${key}.recall_at_alert_threshold`]: atThreshold.recall,
+      });
       await run.logJson(booster.toJSON(), `model/booster_${h}d.json`);
       results.push({ horizon: h, booster, split, proba, yTest, threshold });
-      summaryRows.push([`${h}d`, split.train.length, pos, split.test.length, testPos, roc, pr, atPrecision?.recall ?? 0]);
+      summaryRows.push([`${h}d`, split.train.length, pos, split.valid.length, validPos, split.test.length, testPos, m[`${key}.best_iteration`], roc, pr, atThreshold.precision, atThreshold.recall]);
     }
-    log(renderTable(["horizon", "train rows", "train pos", "test rows", "test pos", "ROC-AUC", "PR-AUC", `recall @ P>=${config.targetPrecision}`], summaryRows));
+    log(
+      renderTable(
+        ["horizon", "train rows", "train pos", "valid rows", "valid pos", "test rows", "test pos", "rounds", "ROC-AUC", "PR-AUC", "precision @ alert", "recall @ alert"],
+        summaryRows,
+      ),
+    );
 
     // --- Lead time: for each failure in the test period, days between its first true alert and the failure.
     for (const res of results) {
@@ -363,15 +435,17 @@ export default defineExperiment({
     const conclusion = [
       "# Failure prediction",
       "",
-      `${vehicles} vehicles x ${days} days, split at day ${splitDay}; alerts at the threshold reaching precision ${config.targetPrecision} on the test period (so recall at that precision is an optimistic, test-tuned number).`,
+      `${vehicles} vehicles x ${days} days, test period from day ${splitDay}. Early stopping and the alert threshold (highest validation recall at validation precision >= ${config.targetPrecision}) use a validation slice: the latest ${Math.round(config.validFraction * 100)}% of each horizon's label-closed training days, one horizon after the last training label. Test-period numbers below are untouched by any choice.`,
       "",
-      "| horizon | ROC-AUC | PR-AUC | recall at precision |",
-      "|---|---|---|---|",
-      ...summaryRows.map((r) => `| ${r[0]} | ${(r[5] as number).toFixed(3)} | ${(r[6] as number).toFixed(3)} | ${(r[7] as number).toFixed(3)} |`),
+      "| horizon | rounds | ROC-AUC | PR-AUC | precision at alert threshold | recall at alert threshold |",
+      "|---|---|---|---|---|---|",
+      ...summaryRows.map(
+        (r) => `| ${r[0]} | ${r[7]} | ${(r[8] as number).toFixed(3)} | ${(r[9] as number).toFixed(3)} | ${(r[10] as number).toFixed(3)} | ${(r[11] as number).toFixed(3)} |`,
+      ),
     ].join("\n");
     await run.logText(conclusion + "\n", "conclusion.md");
     await run.setDescription(conclusion);
-    return { metrics, lines: summaryRows.map((r) => `${r[0]}: ROC-AUC ${(r[5] as number).toFixed(3)}, PR-AUC ${(r[6] as number).toFixed(3)}`) };
+    return { metrics, lines: summaryRows.map((r) => `${r[0]}: ROC-AUC ${(r[8] as number).toFixed(3)}, PR-AUC ${(r[9] as number).toFixed(3)}`) };
   },
 });
 

@@ -61,6 +61,43 @@ describe("dailyFeatures and timeSplit", () => {
     }
   });
 
+  it("carves a validation slice from the training period with a one-horizon gap and no label overlap", () => {
+    const f = dailyFeatures(table(), VEHICLES, DAYS, [7, 14, 30]);
+    const labelDays = (r: number, h: number) => [(r % DAYS) + 1, (r % DAYS) + h];
+    for (const [split, h] of [[SPLIT, 7], [SPLIT, 14], [110, 30]]) {
+      const s = timeSplit(f, split, h, 0.25);
+      const usable = split - h;
+      const validDays = Math.max(1, Math.round(0.25 * usable));
+      expect(s.validStart).toBe(usable - validDays);
+      expect(s.valid.length).toBeGreaterThan(0);
+      for (const r of s.train) {
+        // The whole label window of a training row ends before the first validation day.
+        expect(labelDays(r, h)[1]).toBeLessThan(s.validStart);
+      }
+      for (const r of s.valid) {
+        expect(r % DAYS).toBeGreaterThanOrEqual(s.validStart);
+        expect(labelDays(r, h)[1]).toBeLessThan(split);
+      }
+      expect(s.train.length).toBeGreaterThan(0);
+      expect(s.test.length).toBeGreaterThan(0);
+      for (const r of s.test) expect(r % DAYS).toBeGreaterThanOrEqual(split);
+      const seen = new Set<number>();
+      for (const part of [s.train, s.valid, s.test]) for (const r of part) {
+        expect(seen.has(r)).toBe(false);
+        seen.add(r);
+      }
+      // Every eligible row of the validation days is in the slice.
+      let eligible = 0;
+      for (let r = 0; r < VEHICLES * DAYS; r++) {
+        const d = r % DAYS;
+        if (f.present[r] && !f.inRepair[r] && !f.failure[r] && d >= s.validStart && d < usable) eligible++;
+      }
+      expect(s.valid.length).toBe(eligible);
+    }
+    // A horizon whose gap eats the whole training period is refused with the numbers at fault.
+    expect(() => timeSplit(f, 40, 30, 0.5)).toThrow(/horizon 30 leaves no training days/);
+  });
+
   it("computes trailing means and deltas by their definition", () => {
     const t = table();
     const f = dailyFeatures(t, VEHICLES, DAYS, [7]);
@@ -94,15 +131,23 @@ describe("failure-prediction experiment", () => {
     const store = new FileStore(mkdtempSync(join(tmpdir(), "wb-failure-")));
     const outcome = await runExperiment(failurePrediction, {
       tracker: new Tracker(store),
-      overrides: ["ev.vehicles=40", "ev.days=200", "ev.failureRatePerVehicleYear=2", "model.numBoostRound=30", "shapRows=200"],
+      overrides: ["ev.vehicles=40", "ev.days=300", "ev.failureRatePerVehicleYear=2", "model.numBoostRound=30", "shapRows=200"],
     });
     expect(outcome.status).toBe("FINISHED");
     const run = await store.getRun(outcome.runs[0].runId);
     const m = run.data.metrics;
     for (const h of [7, 14, 30]) {
-      for (const k of ["pr_auc", "roc_auc", "recall_at_precision", "lead_time_mean_days", "test_positives"]) expect(m[`h${h}d.${k}`], `h${h}d.${k}`).toBeTypeOf("number");
+      for (const k of ["pr_auc", "roc_auc", "precision_at_alert_threshold", "recall_at_alert_threshold", "lead_time_mean_days", "test_positives", "valid_pr_auc", "valid_recall_at_precision"]) {
+        expect(m[`h${h}d.${k}`], `h${h}d.${k}`).toBeTypeOf("number");
+      }
       expect(m[`h${h}d.pr_auc`]).toBeGreaterThan(m[`h${h}d.prevalence`]);
+      expect(m[`h${h}d.valid_positives`]).toBeGreaterThan(0);
+      expect(m[`h${h}d.best_iteration`]).toBeGreaterThanOrEqual(1);
+      expect(m[`h${h}d.best_iteration`]).toBeLessThanOrEqual(30);
     }
+    // The threshold is picked on validation, so test precision only roughly tracks the 0.5 target.
+    expect(m["h7d.alerts"]).toBeGreaterThan(0);
+    expect(m["h7d.precision_at_alert_threshold"]).toBeGreaterThan(0.2);
     // Precursors start 10-40 days before a failure, so shorter horizons are easier; all beat chance.
     expect(m["h7d.roc_auc"]).toBeGreaterThan(0.85);
     expect(m["h14d.roc_auc"]).toBeGreaterThan(0.75);
