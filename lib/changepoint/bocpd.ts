@@ -11,12 +11,27 @@
  * (negative-binomial predictive, exposure 0 carries no information), and Normal data with unknown
  * mean and variance under a Normal-Gamma prior (Student-t predictive).
  *
- * The update keeps every per-run quantity in preallocated typed arrays (grown by doubling only
- * when the number of retained runs exceeds the capacity) and returns one reused summary object,
- * so the hot loop does not allocate.
+ * Kernel. The recursion runs in linear probability space: each step rescales the last posterior to
+ * sum to one and multiplies it by exp(log predictive - max log predictive), so one exp per run
+ * length and no log-sum-exp. Per-run sufficient statistics live in preallocated typed arrays
+ * (slots, refilled by swap-remove when a run is pruned, grown only when the retained runs outgrow
+ * them); the summary is one reused object, so an update allocates nothing. The per-run work left
+ * is one exp and one log1p (a short series for long runs); everything that depends on the run
+ * length only (the Student-t normalizing constant) is tabulated once.
+ *
+ * Pruning (Adams & MacKay section 2.4 suggest thresholding; the cap is the fixed-budget variant,
+ * as in Fearnhead & Liu 2007, without their resampling). Before a step propagates the posterior,
+ * (1) every run length whose posterior probability is below `threshold` is dropped, and (2) if
+ * more than `maxRuns` remain (at most one more: a step adds one run), the least probable one is
+ * dropped; the most probable run is never dropped, and the rest is renormalized. The mass dropped
+ * at each step is reported (`prunedMass`), so the approximation is visible rather than silent.
+ * Dropped runs are the ones whose own predictive would have to beat the survivors' by a factor of
+ * 1 / mass to matter; with the defaults (threshold 1e-6, 32 runs) the pruned change probabilities
+ * stay within a few 1e-3 of exact ones on series with changes (tests/changepoint/bocpd.test.ts,
+ * bench/changepoint/bench.ts).
  */
 import { ConfigError } from "../errors.js";
-import { gammaCdf, lgamma, logRising } from "./special.js";
+import { expNonPositive, gammaCdf, lgamma, log1pNonNegative, logRising } from "./special.js";
 import { checkCountObservation, checkRealObservation, validateCounts, validateReal } from "./validate.js";
 
 /** Observation model of a BOCPD detector. */
@@ -31,8 +46,8 @@ export interface BocpdOptions {
   /** Run lengths whose posterior mass falls below this are dropped (default 1e-6; 0 keeps all). */
   readonly threshold?: number;
   /**
-   * Cap on retained run lengths (default 64; Infinity for none): above it the least probable are
-   * dropped down to 3/4 of the cap, so the cost per observation stays bounded.
+   * Cap on retained run lengths (default 32; Infinity for none): above it the least probable is
+   * dropped, so the cost per observation stays bounded.
    */
   readonly maxRuns?: number;
   /** k of the summary's P(run length <= k) (default 5). */
@@ -53,8 +68,10 @@ export interface BocpdSummary {
   meanRunLength: number;
   /** log p(x_t | x_0..x_{t-1}). */
   logPredictive: number;
-  /** Number of run lengths retained after pruning. */
+  /** Number of run lengths in this posterior (after the last pruning, plus the new run). */
   runs: number;
+  /** Posterior mass that pruning dropped before this step (0 without pruning). */
+  prunedMass: number;
 }
 
 /** A streaming BOCPD detector. */
@@ -92,12 +109,16 @@ export interface BocpdState {
 }
 
 const LOG_PI = Math.log(Math.PI);
+// log x! for small counts (the common case), so a step costs no lgamma.
+const LOG_FACTORIAL = new Float64Array(64);
+for (let x = 2; x < 64; x++) LOG_FACTORIAL[x] = LOG_FACTORIAL[x - 1] + Math.log(x);
+
+/** Default cap on retained run lengths. */
+export const DEFAULT_MAX_RUNS = 32;
 
 class Bocpd implements BocpdDetector {
   readonly model: BocpdModel;
   private readonly hazard: number;
-  private readonly logHazard: number;
-  private readonly log1mHazard: number;
   private readonly threshold: number;
   private readonly maxRuns: number;
   private readonly shortRun: number;
@@ -110,28 +131,35 @@ class Bocpd implements BocpdDetector {
     meanRunLength: 0,
     logPredictive: 0,
     runs: 0,
+    prunedMass: 0,
   };
   private t = 0;
+  // Runs live in slots 0..count-1 in no particular order: a pruned run's slot is refilled by the
+  // last one (swap-remove), so pruning never shifts the arrays. start[k] is the time step at which
+  // the run in slot k began; prob[k] its unnormalized posterior mass (they sum to `mass`).
   private count = 0;
   private cap = 0;
   private start: Float64Array = new Float64Array(0);
   private prob: Float64Array = new Float64Array(0);
   private lp: Float64Array = new Float64Array(0);
   private tmp: Float64Array = new Float64Array(0);
-  // Sum of the stored run masses (they are normalized lazily, at the next update).
   private mass = 1;
+  // Slots of the most and least probable runs after the last update (derived from prob: see load).
+  private mapSlot = -1;
+  private minSlot = -1;
+  // Earliest start among the retained runs (sizes the Student-t table).
+  private minStart = 0;
   // Poisson: s1 = count sum, s2 = exposure sum.
   // Normal: s1 = mean, s2 = kappa, s3 = beta, s4 = log beta (alpha follows from the run length).
   private s1: Float64Array = new Float64Array(0);
   private s2: Float64Array = new Float64Array(0);
   private s3: Float64Array = new Float64Array(0);
-  // Normal: log beta, carried by the same log1p as the predictive.
   private s4: Float64Array = new Float64Array(0);
-  private wNew = 0;
   private readonly relPrior = new Float64Array(16);
   // Poisson: total count so far, to know when products of rising factorials could overflow.
   private maxCount = 0;
-  // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 by observations in the run.
+  // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 - log((kappa+1)/(alpha kappa))/2
+  // by the number of observations in the run: depends on the run length only, so tabulated once.
   private tConst: Float64Array = new Float64Array(0);
   private readonly p0: number; // model constants
   private readonly p1: number;
@@ -144,15 +172,13 @@ class Bocpd implements BocpdDetector {
     if (!(hazard > 0 && hazard < 1)) throw new ConfigError(`invalid hazard: ${hazard} (must be in (0, 1))`);
     const threshold = options.threshold ?? 1e-6;
     if (!(threshold >= 0 && threshold < 1)) throw new ConfigError(`invalid threshold: ${threshold} (must be in [0, 1))`);
-    const maxRuns = options.maxRuns ?? 64;
+    const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
     if (!(maxRuns >= 1)) throw new ConfigError(`invalid maxRuns: ${maxRuns} (must be >= 1)`);
     const shortRun = options.shortRun ?? 5;
     if (!Number.isInteger(shortRun) || shortRun < 1) throw new ConfigError(`invalid shortRun: ${shortRun}`);
     this.hazard = hazard;
-    this.logHazard = Math.log(hazard);
-    this.log1mHazard = Math.log1p(-hazard);
     this.threshold = threshold;
-    this.maxRuns = maxRuns;
+    this.maxRuns = Number.isFinite(maxRuns) ? Math.floor(maxRuns) : Infinity;
     this.shortRun = shortRun;
     if (model.kind === "poisson-gamma") {
       positive(model.shape, "model.shape");
@@ -175,7 +201,7 @@ class Bocpd implements BocpdDetector {
     } else {
       throw new ConfigError(`invalid model.kind: ${(model as { kind: string }).kind}`);
     }
-    this.ensure(64);
+    this.ensure(Math.min(64, Number.isFinite(this.maxRuns) ? this.maxRuns + 2 : 64));
   }
 
   get length(): number {
@@ -187,12 +213,15 @@ class Bocpd implements BocpdDetector {
     this.count = 0;
     this.mass = 1;
     this.maxCount = 0;
+    this.mapSlot = -1;
+    this.minSlot = -1;
+    this.minStart = 0;
     this.summary.t = -1;
   }
 
   private ensure(capacity: number): void {
     if (capacity <= this.cap) return;
-    let cap = Math.max(64, this.cap);
+    let cap = Math.max(16, this.cap);
     while (cap < capacity) cap *= 2;
     const move = (a: Float64Array): Float64Array => {
       const b = new Float64Array(cap);
@@ -210,9 +239,6 @@ class Bocpd implements BocpdDetector {
     this.cap = cap;
   }
 
-  // Student-t log density of a run with n observations, everything but the data-dependent part:
-  // lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 - log((kappa+1)/(alpha kappa))/2, with
-  // nu = 2 alpha, alpha = alpha0 + n/2, kappa = kappa0 + n. Tabulated by n (grown by doubling).
   private ensureTConst(observations: number): void {
     if (observations < this.tConst.length) return;
     let size = Math.max(256, this.tConst.length);
@@ -231,291 +257,287 @@ class Bocpd implements BocpdDetector {
     this.tConst = table;
   }
 
+  // Move the run in the last slot into slot k (dropping k's run).
+  private removeSlot(k: number): void {
+    const last = this.count - 1;
+    if (k !== last) {
+      this.start[k] = this.start[last];
+      this.prob[k] = this.prob[last];
+      this.s1[k] = this.s1[last];
+      this.s2[k] = this.s2[last];
+      this.s3[k] = this.s3[last];
+      this.s4[k] = this.s4[last];
+      if (this.mapSlot === last) this.mapSlot = k;
+      if (this.minSlot === last) this.minSlot = k;
+    }
+    this.count = last;
+  }
+
+  // Pruning, applied to the posterior of the previous step before it is propagated: runs whose
+  // posterior mass is below `threshold` go, and above `maxRuns` runs the least probable go. The most
+  // probable run is never dropped. Returns the mass dropped (in the units of prob).
+  private prune(): number {
+    let dropped = 0;
+    const prob = this.prob;
+    while (this.count > this.maxRuns) {
+      let m = this.minSlot;
+      if (m < 0 || m >= this.count || m === this.mapSlot) {
+        m = -1;
+        for (let k = 0; k < this.count; k++) if (k !== this.mapSlot && (m < 0 || prob[k] < prob[m])) m = k;
+      }
+      dropped += prob[m];
+      this.minSlot = -1;
+      this.removeSlot(m);
+    }
+    if (this.threshold > 0) {
+      const cut = this.threshold * this.mass;
+      let k = 0;
+      while (k < this.count) {
+        if (prob[k] < cut && k !== this.mapSlot) {
+          dropped += prob[k];
+          this.removeSlot(k);
+        } else k++;
+      }
+    }
+    return dropped;
+  }
+
   update(x: number, exposure = 1): BocpdSummary {
-    const t = this.t;
-    if (this.poisson) checkCountObservation(x, exposure, t);
-    else checkRealObservation(x, t);
+    if (this.poisson) checkCountObservation(x, exposure, this.t);
+    else checkRealObservation(x, this.t);
+    const massBefore = this.mass;
+    const dropped = this.count > 0 ? this.prune() : 0;
     this.ensure(this.count + 1);
+    const s = this.poisson ? this.stepPoisson(x, exposure) : this.stepNormal(x);
+    s.prunedMass = dropped / massBefore;
+    return s;
+  }
+
+  private stepPoisson(x: number, exposure: number): BocpdSummary {
     const K = this.count;
     const prob = this.prob;
     const lp = this.lp;
-    const tmp = this.tmp;
+    const r = this.tmp;
+    const s1 = this.s1;
+    const s2 = this.s2;
+    const a0 = this.p0;
+    const b0 = this.p1;
+    // Negative-binomial predictive of x with exposure e under Gamma(a, b), factored as
+    //   (b / (b + e))^a * prod_{i<x} (a + i) / (b + e) * e^x / x!.
+    // The last factor is shared by every run and enters only the evidence. For x <= 16 the product
+    // is taken in linear space relative to the prior run's (so it stays near 1 whatever the units
+    // of the rate; the prior's own product goes into the shared term) and replaces
+    // lgamma(a + x) - lgamma(a); the first factor is one exp per run of -a log1p(e / b), whose
+    // log1p is a short series for the small e / b of long runs.
+    const small = x <= 16 && a0 + this.maxCount < 1e15;
+    let lpCommon = x > 0 ? x * Math.log(exposure) - (x < LOG_FACTORIAL.length ? LOG_FACTORIAL[x] : lgamma(x + 1)) : 0;
+    const rel = this.relPrior;
+    if (small && x > 0) {
+      // x <= 16 factors of at most (a0 + 16) / (b0 + e) each: one log of their product.
+      let r0 = 1;
+      for (let i = 0; i < x; i++) {
+        const f = (a0 + i) / (b0 + exposure);
+        rel[i] = 1 / f;
+        r0 *= f;
+      }
+      lpCommon += r0 > 1e-300 && r0 < 1e300 ? Math.log(r0) : logRising(a0, x) - x * Math.log(b0 + exposure);
+    }
+    const lp0 = -a0 * log1pNonNegative(exposure / b0) + (small ? 0 : logRising(a0, x) - x * Math.log(b0 + exposure));
+    let maxLp = lp0;
+    let sumPrev = 0;
+    if (small) {
+      for (let k = 0; k < K; k++) {
+        const a = a0 + s1[k];
+        const b = b0 + s2[k];
+        const v = -a * log1pNonNegative(exposure / b);
+        lp[k] = v;
+        if (v > maxLp) maxLp = v;
+        let prod = 1;
+        if (x > 0) {
+          const inv = 1 / (b + exposure);
+          prod = a * inv * rel[0];
+          for (let i = 1; i < x; i++) prod *= (a + i) * inv * rel[i];
+        }
+        r[k] = prod;
+        sumPrev += prob[k];
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const a = a0 + s1[k];
+        const b = b0 + s2[k];
+        const v = -a * log1pNonNegative(exposure / b) + logRising(a, x) - x * Math.log(b + exposure);
+        lp[k] = v;
+        if (v > maxLp) maxLp = v;
+        r[k] = 1;
+        sumPrev += prob[k];
+      }
+    }
+    // Linear space from here: the posterior of the last step is renormalized on the fly (g) and
+    // each weight is scaled by exp(lp - maxLp) <= 1, so nothing overflows and the largest weight
+    // cannot underflow.
+    const g = K > 0 ? (1 - this.hazard) / sumPrev : 0;
+    const wNew = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLp);
+    const t = this.t;
+    const start = this.start;
+    const k0 = this.shortRun;
+    let total = 0;
+    let short = 0;
+    let mean = 0;
+    let best = -1;
+    let bestSlot = -1;
+    let worst = Infinity;
+    let worstSlot = -1;
+    let minStart = t;
+    for (let k = 0; k < K; k++) {
+      const w = prob[k] * g * r[k] * expNonPositive(lp[k] - maxLp);
+      prob[k] = w;
+      s1[k] += x;
+      s2[k] += exposure;
+      total += w;
+      const st = start[k];
+      const run = t - st + 1;
+      if (run <= k0) short += w;
+      mean += w * run;
+      if (w > best) {
+        best = w;
+        bestSlot = k;
+      }
+      if (w < worst) {
+        worst = w;
+        worstSlot = k;
+      }
+      if (st < minStart) minStart = st;
+    }
+    prob[K] = wNew;
+    start[K] = t;
+    s1[K] = x;
+    s2[K] = exposure;
+    this.maxCount += x;
+    return this.finish(K, wNew, total, short, mean, best, bestSlot, worst, worstSlot, minStart, maxLp + lpCommon);
+  }
+
+  private stepNormal(x: number): BocpdSummary {
+    const K = this.count;
+    const t = this.t;
+    const prob = this.prob;
+    const lp = this.lp;
+    const l1 = this.tmp;
+    const start = this.start;
     const s1 = this.s1;
     const s2 = this.s2;
     const s3 = this.s3;
-    const start = this.start;
-    const poisson = this.poisson;
-    let lp0: number;
-    let maxLp: number;
-    let lpCommon = 0;
-    let total: number;
-    const grow = 1 - this.hazard;
-    const changeWeight = (K === 0 ? 1 : this.hazard) * this.mass;
-    if (poisson) {
-      // Negative-binomial predictive of x with exposure e under Gamma(a, b), factored as
-      //   exp(-a log1p(e / b)) * prod_{i<x} (a + i) / (b + e) * e^x / x!.
-      // The last factor is shared by every run and only enters the evidence; the product is taken
-      // in linear space for x <= 16; log1p of the small e / b of long runs is a short series.
-      // So one exp per run, and a log1p only for short runs.
-      const a0 = this.p0;
-      const b0 = this.p1;
-      const small = x <= 16 && a0 + this.maxCount < 1e15;
-      lpCommon = x > 0 ? x * Math.log(exposure) - lgamma(x + 1) : 0;
-      lp0 = -a0 * log1pSmall(exposure / b0) + (small ? 0 : logRising(a0, x) - x * Math.log(b0 + exposure));
-      maxLp = lp0;
-      for (let k = 0; k < K; k++) {
-        const a = a0 + s1[k];
-        const bk = b0 + s2[k];
-        const v = -a * log1pSmall(exposure / bk) + (small ? 0 : logRising(a, x) - x * Math.log(bk + exposure));
-        lp[k] = v;
-        if (v > maxLp) maxLp = v;
-      }
-      // The products are taken relative to the prior run's, so that they stay near 1 whatever the
-      // units of the rate; the prior's own product goes into the shared term.
-      const rel = this.relPrior;
-      if (small && x > 0) {
-        let logR0 = 0;
-        for (let i = 0; i < x; i++) {
-          const f = (a0 + i) / (b0 + exposure);
-          rel[i] = 1 / f;
-          logR0 += Math.log(f);
-        }
-        lpCommon += logR0;
-      }
-      const wNew = changeWeight * Math.exp(lp0 - maxLp);
-      total = wNew;
-      if (small && x > 0) {
-        for (let k = 0; k < K; k++) {
-          const a = a0 + s1[k];
-          const inv = 1 / (b0 + s2[k] + exposure);
-          let r = a * inv * rel[0];
-          for (let i = 1; i < x; i++) r *= (a + i) * inv * rel[i];
-          const w = prob[k] * grow * r * Math.exp(lp[k] - maxLp);
-          prob[k] = w;
-          total += w;
-        }
-      } else {
-        for (let k = 0; k < K; k++) {
-          const w = prob[k] * grow * Math.exp(lp[k] - maxLp);
-          prob[k] = w;
-          total += w;
-        }
-      }
-      this.wNew = wNew;
-    } else {
-      const maxN = K > 0 ? t - start[0] : 0;
-      this.ensureTConst(maxN + 1);
-      const tc = this.tConst;
-      const alpha0 = this.p2;
-      // Student-t, nu = 2 alpha, location mu, scale^2 = beta (kappa+1)/(alpha kappa). Its
-      // log1p((x-mu)^2 / (nu scale^2)) = log1p(q) with q = kappa (x-mu)^2 / (2 (kappa+1) beta) is
-      // also the update log beta' = log beta + log1p(q), so one log1p and one exp per run.
-      {
-        const kap = this.p1;
-        const d = x - this.p0;
-        const q = (kap * d * d) / (2 * (kap + 1) * this.p3);
-        lp0 = tc[0] - 0.5 * Math.log(this.p3) - (alpha0 + 0.5) * Math.log1p(q);
-      }
-      maxLp = lp0;
-      const s4 = this.s4;
-      for (let k = 0; k < K; k++) {
-        const nObs = t - start[k];
-        const kap = s2[k];
-        const d = x - s1[k];
-        const l1q = log1pSmall((kap * d * d) / (2 * (kap + 1) * s3[k]));
-        tmp[k] = l1q;
-        const v = tc[nObs] - 0.5 * s4[k] - (alpha0 + 0.5 * nObs + 0.5) * l1q;
-        lp[k] = v;
-        if (v > maxLp) maxLp = v;
-      }
-      const wNew = changeWeight * Math.exp(lp0 - maxLp);
-      total = wNew;
-      for (let k = 0; k < K; k++) {
-        const w = prob[k] * grow * Math.exp(lp[k] - maxLp);
-        prob[k] = w;
-        total += w;
-      }
-      this.wNew = wNew;
+    const s4 = this.s4;
+    this.ensureTConst(K > 0 ? t - this.minStart + 1 : 1);
+    const tc = this.tConst;
+    const alpha0 = this.p2;
+    // Student-t, nu = 2 alpha, location mu, scale^2 = beta (kappa+1)/(alpha kappa). Its
+    // log1p((x-mu)^2 / (nu scale^2)) = log1p(q) with q = kappa (x-mu)^2 / (2 (kappa+1) beta) is
+    // also the update log beta' = log beta + log1p(q), so one log1p and one exp per run.
+    const kap0 = this.p1;
+    const d0 = x - this.p0;
+    const q0 = (kap0 * d0 * d0) / (2 * (kap0 + 1) * this.p3);
+    const lp0 = tc[0] - 0.5 * Math.log(this.p3) - (alpha0 + 0.5) * Math.log1p(q0);
+    let maxLp = lp0;
+    let sumPrev = 0;
+    for (let k = 0; k < K; k++) {
+      const nObs = t - start[k];
+      const kap = s2[k];
+      const d = x - s1[k];
+      const l1q = log1pNonNegative((kap * d * d) / (2 * (kap + 1) * s3[k]));
+      l1[k] = l1q;
+      const v = tc[nObs] - 0.5 * s4[k] - (alpha0 + 0.5 * nObs + 0.5) * l1q;
+      lp[k] = v;
+      if (v > maxLp) maxLp = v;
+      sumPrev += prob[k];
     }
-    const wNew = this.wNew;
-    const logPredictive = maxLp + Math.log(total / this.mass) + lpCommon;
-    const inv = 1 / total;
-    const threshold = this.threshold;
+    const g = K > 0 ? (1 - this.hazard) / sumPrev : 0;
+    const wNew = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLp);
     const k0 = this.shortRun;
-
-    // Normalize, prune, update sufficient statistics, compact (order = oldest first) and
-    // summarize in one pass; the summary is renormalized by the kept mass at the end.
-    let kept = 0;
-    let keptMass = 0;
-    let bestK = -1;
-    let bestP = -1;
-    let bestKept = -1;
+    let total = 0;
     let short = 0;
     let mean = 0;
-    for (let k = 0; k < K; k++) {
-      const p = prob[k] * inv;
-      if (p > bestP) {
-        bestP = p;
-        bestK = k;
-      }
-      if (p < threshold) continue;
-      prob[kept] = p;
-      const st = start[k];
-      start[kept] = st;
-      if (poisson) {
-        s1[kept] = s1[k] + x;
-        s2[kept] = s2[k] + exposure;
-      } else {
-        const kap = s2[k];
-        const mu = s1[k];
-        s1[kept] = (kap * mu + x) / (kap + 1);
-        s3[kept] = s3[k] + (kap * (x - mu) * (x - mu)) / (2 * (kap + 1));
-        this.s4[kept] = this.s4[k] + tmp[k];
-        s2[kept] = kap + 1;
-      }
-      const run = t - st + 1;
-      if (p === bestP) bestKept = kept;
-      if (run <= k0) short += p;
-      mean += p * run;
-      keptMass += p;
-      kept++;
-    }
-    const pNew = wNew * inv;
-    if (pNew >= threshold || (kept === 0 && pNew >= bestP)) {
-      prob[kept] = pNew;
-      start[kept] = t;
-      if (poisson) {
-        s1[kept] = x;
-        s2[kept] = exposure;
-      } else {
-        const kap = this.p1;
-        const mu = this.p0;
-        const d = x - mu;
-        s1[kept] = (kap * mu + x) / (kap + 1);
-        const beta = this.p3 + (kap * d * d) / (2 * (kap + 1));
-        s3[kept] = beta;
-        this.s4[kept] = Math.log(beta);
-        s2[kept] = kap + 1;
-      }
-      if (pNew > bestP) {
-        bestP = pNew;
-        bestKept = kept;
-      }
-      short += pNew;
-      mean += pNew;
-      keptMass += pNew;
-      kept++;
-    } else if (kept === 0) {
-      // Every run fell below the threshold: keep the single most probable one rather than none.
-      this.keepOnly(bestK, x, exposure);
-      const run = t - start[0] + 1;
-      keptMass = prob[0];
-      bestKept = 0;
-      short = run <= k0 ? keptMass : 0;
-      mean = keptMass * run;
-      kept = 1;
-    }
-    this.count = kept;
-    this.t = t + 1;
-    if (poisson) this.maxCount += x;
-    const sm = this.summary;
-    if (kept > this.maxRuns) {
-      this.capRuns();
-      this.summarizeAll(t);
-    } else {
-      const invKept = 1 / keptMass;
-      sm.t = t;
-      sm.changeProbability = start[kept - 1] === t ? prob[kept - 1] * invKept : 0;
-      sm.mapRunLength = t - start[bestKept] + 1;
-      sm.pShortRun = short * invKept;
-      sm.meanRunLength = mean * invKept;
-      sm.runs = kept;
-      this.mass = keptMass;
-    }
-    sm.logPredictive = logPredictive;
-    return sm;
-  }
-
-  private keepOnly(k: number, x: number, exposure: number): void {
-    const prob = this.prob;
-    prob[0] = 1;
-    this.start[0] = this.start[k];
-    if (this.poisson) {
-      this.s1[0] = this.s1[k] + x;
-      this.s2[0] = this.s2[k] + exposure;
-    } else {
-      const kap = this.s2[k];
-      const mu = this.s1[k];
-      const d = x - mu;
-      this.s1[0] = (kap * mu + x) / (kap + 1);
-      this.s3[0] = this.s3[k] + (kap * d * d) / (2 * (kap + 1));
-      this.s4[0] = this.s4[k] + this.tmp[k];
-      this.s2[0] = kap + 1;
-    }
-  }
-
-  // Above maxRuns, keep the most probable 3/4 maxRuns run lengths (ties towards longer runs): the
-  // slack makes the selection run once every maxRuns/4 steps instead of every step.
-  private capRuns(): void {
-    const K = this.count;
-    const target = Math.max(1, Math.floor((this.maxRuns * 3) / 4));
-    const drop = K - target;
-    const scratch = this.lp; // free at this point
-    scratch.set(this.prob.subarray(0, K));
-    const cutoff = selectKth(scratch, K, drop - 1);
-    let below = 0;
-    for (let k = 0; k < K; k++) if (this.prob[k] < cutoff) below++;
-    let equalToDrop = drop - below;
-    let kept = 0;
-    for (let k = 0; k < K; k++) {
-      const p = this.prob[k];
-      if (p < cutoff) continue;
-      if (p === cutoff && equalToDrop > 0) {
-        equalToDrop--;
-        continue;
-      }
-      this.prob[kept] = p;
-      this.start[kept] = this.start[k];
-      this.s1[kept] = this.s1[k];
-      this.s2[kept] = this.s2[k];
-      this.s3[kept] = this.s3[k];
-      this.s4[kept] = this.s4[k];
-      kept++;
-    }
-    this.count = kept;
-  }
-
-  private summarizeAll(t: number): void {
-    const K = this.count;
-    const prob = this.prob;
-    const start = this.start;
-    let mass = 0;
-    for (let k = 0; k < K; k++) mass += prob[k];
-    const inv = 1 / mass;
     let best = -1;
-    let bestRun = 0;
-    let short = 0;
-    let mean = 0;
-    let change = 0;
+    let bestSlot = -1;
+    let worst = Infinity;
+    let worstSlot = -1;
+    let minStart = t;
     for (let k = 0; k < K; k++) {
-      const p = prob[k] * inv;
-      const run = t - start[k] + 1;
-      if (p > best) {
-        best = p;
-        bestRun = run;
+      const w = prob[k] * g * expNonPositive(lp[k] - maxLp);
+      prob[k] = w;
+      const kap = s2[k];
+      const mu = s1[k];
+      const d = x - mu;
+      s1[k] = (kap * mu + x) / (kap + 1);
+      s3[k] += (kap * d * d) / (2 * (kap + 1));
+      s4[k] += l1[k];
+      s2[k] = kap + 1;
+      total += w;
+      const st = start[k];
+      const run = t - st + 1;
+      if (run <= k0) short += w;
+      mean += w * run;
+      if (w > best) {
+        best = w;
+        bestSlot = k;
       }
-      if (run <= this.shortRun) short += p;
-      if (run === 1) change = p;
-      mean += p * run;
+      if (w < worst) {
+        worst = w;
+        worstSlot = k;
+      }
+      if (st < minStart) minStart = st;
     }
-    const s = this.summary;
-    s.t = t;
-    s.changeProbability = change;
-    s.mapRunLength = bestRun;
-    s.pShortRun = short;
-    s.meanRunLength = mean;
-    s.runs = K;
-    this.mass = mass;
+    prob[K] = wNew;
+    start[K] = t;
+    s1[K] = (kap0 * this.p0 + x) / (kap0 + 1);
+    const beta = this.p3 + (kap0 * d0 * d0) / (2 * (kap0 + 1));
+    s3[K] = beta;
+    s4[K] = Math.log(beta);
+    s2[K] = kap0 + 1;
+    return this.finish(K, wNew, total, short, mean, best, bestSlot, worst, worstSlot, minStart, maxLp);
+  }
+
+  // Add the new run (already written to slot K) to the sums and publish the summary.
+  private finish(
+    K: number,
+    wNew: number,
+    total: number,
+    short: number,
+    mean: number,
+    best: number,
+    bestSlot: number,
+    worst: number,
+    worstSlot: number,
+    minStart: number,
+    logShift: number,
+  ): BocpdSummary {
+    const t = this.t;
+    total += wNew;
+    short += wNew;
+    mean += wNew;
+    if (wNew > best) {
+      best = wNew;
+      bestSlot = K;
+    }
+    if (wNew < worst) {
+      worst = wNew;
+      worstSlot = K;
+    }
+    this.count = K + 1;
+    this.t = t + 1;
+    this.mass = total;
+    this.mapSlot = bestSlot;
+    this.minSlot = worstSlot;
+    this.minStart = minStart;
+    const inv = 1 / total;
+    const sm = this.summary;
+    sm.t = t;
+    sm.changeProbability = wNew * inv;
+    sm.mapRunLength = t - this.start[bestSlot] + 1;
+    sm.pShortRun = short * inv;
+    sm.meanRunLength = mean * inv;
+    sm.logPredictive = logShift + Math.log(total);
+    sm.runs = K + 1;
+    return sm;
   }
 
   toJSON(): BocpdState {
@@ -560,15 +582,36 @@ class Bocpd implements BocpdDetector {
     this.t = state.t;
     this.mass = state.mass;
     this.maxCount = state.maxCount;
+    // The same first-strict-extremum scan as the update, so a resumed detector prunes the same runs.
+    let best = -1;
+    let worst = Infinity;
+    let minStart = state.t;
+    this.mapSlot = -1;
+    this.minSlot = -1;
+    for (let k = 0; k < K; k++) {
+      const p = this.prob[k];
+      if (p > best) {
+        best = p;
+        this.mapSlot = k;
+      }
+      if (p < worst) {
+        worst = p;
+        this.minSlot = k;
+      }
+      if (this.start[k] < minStart) minStart = this.start[k];
+    }
+    this.minStart = minStart;
   }
 
   runLengthPosterior(): { runLength: Int32Array; probability: Float64Array } {
     const K = this.count;
+    const order = Array.from({ length: K }, (_, k) => k).sort((i, j) => this.start[j] - this.start[i]);
     const runLength = new Int32Array(K);
     const probability = new Float64Array(K);
-    for (let k = 0; k < K; k++) {
-      runLength[K - 1 - k] = this.t - 1 - this.start[k] + 1;
-      probability[K - 1 - k] = this.prob[k] / this.mass;
+    for (let i = 0; i < K; i++) {
+      const k = order[i];
+      runLength[i] = this.t - this.start[k];
+      probability[i] = this.prob[k] / this.mass;
     }
     return { runLength, probability };
   }
@@ -583,41 +626,6 @@ class Bocpd implements BocpdDetector {
     }
     return total / this.mass;
   }
-}
-
-// log1p(u) for u >= 0: eight terms of the alternating series below 1/64 (truncation < u^9 / 9,
-// under 1e-15 relative), Math.log1p above. Long runs have small u, so most calls avoid the log.
-function log1pSmall(u: number): number {
-  if (u < 0.015625) {
-    return u * (1 - u * (0.5 - u * (1 / 3 - u * (0.25 - u * (0.2 - u * (1 / 6 - u * (1 / 7 - u * 0.125)))))));
-  }
-  return Math.log1p(u);
-}
-
-// k-th smallest (0-based) of a[0..n) by quickselect; reorders a.
-function selectKth(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const tmp = a[i];
-        a[i] = a[j];
-        a[j] = tmp;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
 }
 
 function positive(v: number, key: string): void {
@@ -648,6 +656,8 @@ export interface BocpdSeriesResult {
   readonly logPredictive: Float64Array;
   /** Mean number of run lengths retained per step. */
   readonly meanRuns: number;
+  /** Sum over steps of the posterior mass dropped by pruning. */
+  readonly prunedMass: number;
 }
 
 /** Run a fresh BOCPD detector over a whole series (validated first) and collect its summaries. */
@@ -676,6 +686,7 @@ export function runBocpd(
     logPredictive: new Float64Array(n),
   };
   let runs = 0;
+  let pruned = 0;
   for (let t = 0; t < n; t++) {
     const s = det.update(xs[t], es === null ? 1 : es[t]);
     out.changeProbability[t] = s.changeProbability;
@@ -684,6 +695,7 @@ export function runBocpd(
     out.meanRunLength[t] = s.meanRunLength;
     out.logPredictive[t] = s.logPredictive;
     runs += s.runs;
+    pruned += s.prunedMass;
   }
-  return { ...out, meanRuns: runs / n };
+  return { ...out, meanRuns: runs / n, prunedMass: pruned };
 }

@@ -51,6 +51,51 @@ export function logRising(a: number, k: number): number {
   return lgamma(a + k) - lgamma(a);
 }
 
+const EXP2_FRAC = new Float64Array(64);
+for (let j = 0; j < 64; j++) EXP2_FRAC[j] = Math.pow(2, j / 64);
+const EXP2_INT = new Float64Array(1100);
+for (let i = 0; i < 1100; i++) EXP2_INT[i] = Math.pow(2, i - 1050);
+const LN2_64_INV = 64 / Math.LN2;
+// ln 2 / 64 split as in fdlibm: the high part has 32 significant bits, so k * high is exact.
+const LN2_64_HI = 6.93147180369123816490e-1 / 64;
+const LN2_64_LO = 1.90821492927058770002e-10 / 64;
+
+/**
+ * exp(x) for x <= 0 (and small positive x), within 1e-15 relative of Math.exp; 0 below -700.
+ *
+ * Why: the BOCPD kernel takes one exp per run length per step and V8's Math.exp is a call into
+ * C; this inlines. exp(x) = 2^(k/64) exp(r) with |r| <= ln2/128, a degree-6 Taylor polynomial for
+ * exp(r) (truncation < 2e-19) and two table lookups for 2^(k/64). Weights below e^-700 relative
+ * to the largest are far below any pruning threshold, so flushing them to 0 loses nothing.
+ */
+export function expNonPositive(x: number): number {
+  if (!(x > -700)) return x === x ? 0 : NaN;
+  const k = Math.round(x * LN2_64_INV) | 0;
+  const r = x - k * LN2_64_HI - k * LN2_64_LO;
+  const r2 = r * r;
+  const p = 1 + r + r2 * (0.5 + r * (1 / 6)) + r2 * r2 * (1 / 24 + r * (1 / 120 + r * (1 / 720)));
+  return p * EXP2_FRAC[k & 63] * EXP2_INT[(k >> 6) + 1050];
+}
+
+/**
+ * log1p(u) for u >= 0 without a call into C for u < 1/4 (within 1e-15 relative of Math.log1p).
+ *
+ * Below 1/64: eight terms of the alternating series (truncation < u^9 / 9). Below 1/4:
+ * 2 atanh(s) with s = u / (2 + u) <= 1/9, nine terms in s^2 (truncation < s^19 / 19). Above:
+ * log(1 + u), whose rounding of 1 + u is < 1e-15 relative to log1p(u) >= 0.22.
+ */
+export function log1pNonNegative(u: number): number {
+  if (u < 0.015625) {
+    return u * (1 - u * (0.5 - u * (1 / 3 - u * (0.25 - u * (0.2 - u * (1 / 6 - u * (1 / 7 - u * 0.125)))))));
+  }
+  if (u < 0.25) {
+    const s = u / (2 + u);
+    const z = s * s;
+    return 2 * s * (1 + z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z * (1 / 9 + z * (1 / 11 + z * (1 / 13 + z * (1 / 15 + z / 17))))))));
+  }
+  return Math.log(1 + u);
+}
+
 /** log(exp(a) + exp(b)) without overflow; -Infinity is the identity. */
 export function logAddExp(a: number, b: number): number {
   if (a === -Infinity) return b;

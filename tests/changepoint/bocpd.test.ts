@@ -91,6 +91,64 @@ describe("BOCPD properties", () => {
     expect(restarts(pruned.mapRunLength)).toEqual(restarts(exact.mapRunLength));
   });
 
+  describe("pruned vs exact (threshold 0, no cap) change probabilities on series with changes", () => {
+    // Stated tolerances: with the defaults (threshold 1e-6, maxRuns 32) the pruned P(change at t)
+    // stays within 0.05 of the exact one at every step and within 2e-3 on average; with the
+    // threshold alone (no cap) within 2e-3 at every step. The MAP run length agrees on >= 95% of steps.
+    const rng = createRng(21);
+    const n = 4000;
+    const counts = new Float64Array(n);
+    const exposure = new Float64Array(n);
+    const xs = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      exposure[t] = 800 + 400 * rng.uniform();
+      // Rate regimes 2e-3, 3e-3, 2e-3, 4e-3 (HR 1.5 and 2 changes) and mean shifts of 1 sd.
+      const regime = Math.floor(t / 1000);
+      counts[t] = rng.poisson([2e-3, 3e-3, 2e-3, 4e-3][regime] * exposure[t]);
+      xs[t] = rng.normal() + [0, 1, 0, -1][regime];
+    }
+    const cases: Array<[string, BocpdModel, Float64Array, Float64Array | undefined]> = [
+      ["poisson-gamma with exposure", { kind: "poisson-gamma", shape: 1, rate: 500 }, counts, exposure],
+      ["normal-gamma", { kind: "normal-gamma", mu: 0, kappa: 1, alpha: 1, beta: 1 }, xs, undefined],
+    ];
+    const compare = (a: Float64Array, b: Float64Array): { max: number; mean: number } => {
+      let max = 0;
+      let sum = 0;
+      for (let t = 0; t < a.length; t++) {
+        const d = Math.abs(a[t] - b[t]);
+        max = Math.max(max, d);
+        sum += d;
+      }
+      return { max, mean: sum / a.length };
+    };
+    for (const [name, model, x, e] of cases) {
+      it(name, () => {
+        const exact = runBocpd(model, x, e, { hazard: 1 / 250, threshold: 0, maxRuns: Infinity });
+        expect(exact.prunedMass).toBe(0);
+        const capped = runBocpd(model, x, e, { hazard: 1 / 250 });
+        const thresholdOnly = runBocpd(model, x, e, { hazard: 1 / 250, threshold: 1e-6, maxRuns: Infinity });
+        const c = compare(capped.changeProbability, exact.changeProbability);
+        expect(c.max).toBeLessThan(0.05);
+        expect(c.mean).toBeLessThan(2e-3);
+        expect(compare(thresholdOnly.changeProbability, exact.changeProbability).max).toBeLessThan(2e-3);
+        // The cap binds (so the comparison is not vacuous) and the retained runs stay bounded.
+        expect(capped.prunedMass).toBeGreaterThan(0);
+        expect(capped.meanRuns).toBeLessThanOrEqual(33);
+        expect(exact.meanRuns).toBeGreaterThan(500);
+        let agree = 0;
+        for (let t = 0; t < n; t++) if (capped.mapRunLength[t] === exact.mapRunLength[t]) agree++;
+        expect(agree / n).toBeGreaterThanOrEqual(0.95);
+        // The exact posterior sees the three changes: its MAP run restarts within 200 steps of each (a drop of
+        // the rate to 2/3 at t = 2000 takes longest).
+        for (const change of [1000, 2000, 3000]) {
+          let found = false;
+          for (let t = change; t < change + 200 && !found; t++) found = Math.abs(t - exact.mapRunLength[t] + 1 - change) <= 15;
+          expect(found, `change at ${change}`).toBe(true);
+        }
+      });
+    }
+  });
+
   it("Poisson model is invariant to the units of exposure (scaled exposure and prior rate), even at 1e20", () => {
     const rng = createRng(8);
     const counts = Array.from({ length: 300 }, (_, t) => rng.poisson(t < 150 ? 6 : 12));

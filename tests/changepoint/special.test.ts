@@ -1,7 +1,7 @@
 import gammaln from "@stdlib/math-base-special-gammaln";
 import gammainc from "@stdlib/math-base-special-gammainc";
 import { describe, expect, it } from "vitest";
-import { lgamma, logRising } from "../../lib/changepoint/special.js";
+import { expNonPositive, lgamma, log1pNonNegative, logRising } from "../../lib/changepoint/special.js";
 import {
   hazardRatioCdf,
   hazardRatioExceedance,
@@ -73,5 +73,33 @@ describe("hazard ratio of two Gamma posteriors", () => {
     expect(s.mean).toBeCloseTo((20 / 35) * (40 / 11), 12);
     expect(s.lower).toBeLessThan(s.median);
     expect(s.median).toBeLessThan(s.upper);
+  });
+});
+
+describe("inlined exp and log1p of the BOCPD kernel", () => {
+  it("expNonPositive is within 1e-15 relative of Math.exp on [-700, 0.35], 0 below -700, NaN for NaN", () => {
+    let worst = 0;
+    for (let i = 0; i <= 200000; i++) {
+      // Dense near 0 (where most weights are) and across the whole range.
+      const x = i % 2 === 0 ? -699.99 * Math.pow(i / 200000, 3) : 0.35 - 700.34 * (i / 200000);
+      worst = Math.max(worst, Math.abs(expNonPositive(x) / Math.exp(x) - 1));
+    }
+    expect(worst).toBeLessThan(1e-15);
+    expect(expNonPositive(0)).toBe(1);
+    expect(expNonPositive(-1e-300)).toBe(1);
+    expect(expNonPositive(-701)).toBe(0);
+    expect(expNonPositive(-Infinity)).toBe(0);
+    expect(expNonPositive(NaN)).toBeNaN();
+  });
+
+  it("log1pNonNegative is within 1e-15 relative of Math.log1p across its three branches", () => {
+    let worst = 0;
+    for (let i = 1; i <= 200000; i++) {
+      const u = Math.pow(10, -12 + (16 * i) / 200000);
+      worst = Math.max(worst, Math.abs(log1pNonNegative(u) / Math.log1p(u) - 1));
+    }
+    for (const u of [0.015625, 0.015624999, 0.25, 0.2499999]) worst = Math.max(worst, Math.abs(log1pNonNegative(u) / Math.log1p(u) - 1));
+    expect(worst).toBeLessThan(1e-15);
+    expect(log1pNonNegative(0)).toBe(0);
   });
 });
