@@ -41,6 +41,8 @@ export function groupEvents(
   mergeGapSamples: number,
   /** Per entry of `rows`: 1 where the dropout rule flagged the row (optional). */
   ruleFlags?: ArrayLike<number>,
+  /** Per entry of `rows`: 1 where the row is flagged (e.g. after persistence); replaces `score >= threshold` when given. */
+  flags?: ArrayLike<number>,
 ): AnomalyEvent[] {
   const open = new Map<number, { ev: AnomalyEvent; tagCounts: Map<number, number> }>();
   const done: AnomalyEvent[] = [];
@@ -52,7 +54,7 @@ export function groupEvents(
     done.push(o.ev);
   };
   for (let i = 0; i < rows.length; i++) {
-    if (!(scores[i] >= threshold)) continue;
+    if (flags !== undefined ? flags[i] !== 1 : !(scores[i] >= threshold)) continue;
     const r = rows[i];
     const d = device[r];
     const k = sample[r];

@@ -1,13 +1,26 @@
 /**
  * Leakage-safe per-device time-series features for industrial telemetry (the ITAP feature set):
  * rolling mean / std / min / max / slope / z-score over configurable trailing windows, one-step
- * deltas, FFT energy, dominant frequency bin and peak share over a trailing window, and event
+ * deltas, a seasonality-adjusted residual, FFT energy, dominant frequency bin and peak share over a trailing window, and event
  * counters (state transitions, time since the last state change, missing and stuck streaks).
  *
  * Every feature at a device's sample k is computed from that device's samples 0..k only: the
  * windows trail, prefix sums and monotone deques only ever look back, and the FFT reads the last
  * complete hop-aligned window ending at or before k. Missing readings (NaN) are carried forward
  * (the streak counters record them) so downstream models always see finite values.
+ *
+ * The seasonality-adjusted residual is a causal classical decomposition: with period P and phase
+ * bin b(k) = floor((k mod P) * B / P), the level at sample k is the mean of the P samples before it
+ * (of all earlier samples while fewer exist; a full period of a periodic component averages out),
+ * the seasonal index of bin b is the mean of (x - level) over that bin's samples in earlier,
+ * completed periods (only samples whose level saw a full period count), and the residual is
+ * x_k - level_k - index_b(k) (no index yet: x_k - level_k). It is a one-step-ahead forecast error of
+ * "level + seasonal profile", so a lasting step of size h shows as h at the step and fades linearly
+ * over one period as the level absorbs it. Chosen over a causal STL (LOESS fits per sample, no
+ * closed form) and over an online per-phase mean of x itself (no level: every level change would
+ * persist in the residual forever) because it is O(1) per sample with prefix sums, exact on a pure
+ * periodic signal once two periods are seen, and its behaviour on steps has a closed form to test.
+ * Before a full period has passed it reduces to "value minus the device's running mean".
  */
 import FFT from "fft.js";
 import { z } from "zod";
@@ -40,6 +53,13 @@ export const IndustrialFeatureConfigSchema = z.strictObject({
   fftHop: z.number().int().min(1).default(8),
   /** Trailing window (samples) over which state transitions are counted. */
   transitionWindow: z.number().int().min(1).default(600),
+  /**
+   * Period (samples) of the seasonal component removed by the `season_resid` features: one day at
+   * 1 Hz by default (the plant's ambient temperature cycle).
+   */
+  seasonalPeriod: z.number().int().min(2).default(86_400),
+  /** Phase bins per period for the seasonal index (24: an hour-of-day profile; = period: one per sample). */
+  seasonalBins: z.number().int().min(1).default(24),
 });
 /** Feature settings as written by a user. */
 export type IndustrialFeatureConfigInput = z.input<typeof IndustrialFeatureConfigSchema>;
@@ -81,6 +101,7 @@ export function industrialFeatureNames(config: IndustrialFeatureConfig): { names
     };
     add("value");
     add("delta");
+    add(`season_resid_${config.seasonalPeriod}`);
     for (const w of config.windows) for (const s of ["mean", "std", "min", "max", "slope", "z"]) add(`${s}_${w}`);
     add(`fft_energy_${config.fftWindow}`);
     add(`fft_peak_bin_${config.fftWindow}`);
@@ -189,7 +210,14 @@ export function extractIndustrialFeatures(data: IndustrialColumns, input: Indust
   const dqMax = new Int32Array(maxLen);
   const fftBuf = new Float64Array(W);
   const fft = createPowerFft(W);
-  const perChannel = 2 + config.windows.length * 6 + 5;
+  const perChannel = 3 + config.windows.length * 6 + 5;
+  const P = config.seasonalPeriod;
+  const B = config.seasonalBins;
+  if (B > P) throw new ConfigError(`invalid seasonalBins: ${B} (at most seasonalPeriod = ${P})`);
+  const seasonSum = new Float64Array(B);
+  const seasonCount = new Float64Array(B);
+  const cycleSum = new Float64Array(B);
+  const cycleCount = new Float64Array(B);
 
   for (let d = 0; d < D; d++) {
     const begin = counts[d];
@@ -237,9 +265,37 @@ export function extractIndustrialFeatures(data: IndustrialColumns, input: Indust
         s2[i + 1] = s2[i] + v * v;
         st[i + 1] = st[i] + i * v;
       }
+      // Seasonality-adjusted residual (see the module comment); values in the shifted frame x - first.
+      const colSeason = columns[base + 2];
+      seasonSum.fill(0);
+      seasonCount.fill(0);
+      cycleSum.fill(0);
+      cycleCount.fill(0);
+      for (let i = 0; i < len; i++) {
+        const phase = i % P;
+        if (phase === 0 && i > 0) {
+          // A period completed: its deviations join the seasonal index of later periods.
+          for (let b = 0; b < B; b++) {
+            seasonSum[b] += cycleSum[b];
+            seasonCount[b] += cycleCount[b];
+          }
+          cycleSum.fill(0);
+          cycleCount.fill(0);
+        }
+        const b = Math.floor((phase * B) / P);
+        const v = x[i] - first;
+        const lo = i > P ? i - P : 0;
+        const level = i > 0 ? (s1[i] - s1[lo]) / (i - lo) : v;
+        const dev = v - level;
+        colSeason[order[begin + i]] = seasonCount[b] > 0 ? dev - seasonSum[b] / seasonCount[b] : dev;
+        if (i >= P) {
+          cycleSum[b] += dev;
+          cycleCount[b]++;
+        }
+      }
       for (let wi = 0; wi < config.windows.length; wi++) {
         const w = config.windows[wi];
-        const o = base + 2 + wi * 6;
+        const o = base + 3 + wi * 6;
         const cMean = columns[o];
         const cStd = columns[o + 1];
         const cMin = columns[o + 2];
@@ -280,7 +336,7 @@ export function extractIndustrialFeatures(data: IndustrialColumns, input: Indust
         }
       }
       // FFT over the last complete hop-aligned window; rows before the first full window get zeros.
-      const o = base + 2 + config.windows.length * 6;
+      const o = base + 3 + config.windows.length * 6;
       const cEnergy = columns[o];
       const cBin = columns[o + 1];
       const cShare = columns[o + 2];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chooseThreshold, percentileSorted, percentileSweep, perFaultRecall, type SweepRow } from "../../lib/anomaly/thresholds.js";
+import { chooseThreshold, deviceSequence, leaveOneDeviceOut, percentileSorted, percentileSweep, perFaultRecall, persistentFlags, persistentSweep, type SweepRow } from "../../lib/anomaly/thresholds.js";
+import { createRng } from "../../lib/util/random.js";
 
 const row = (threshold: number, precision: number, recall: number, tp = 1): SweepRow => ({
   percentile: 0,
@@ -55,5 +56,56 @@ describe("threshold rules", () => {
       { tag: "a", recall: 0.5, tp: 1, fn: 1 },
       { tag: "b", recall: 2 / 3, tp: 2, fn: 1 },
     ]);
+  });
+});
+
+describe("persistence and held-out calibration", () => {
+  it("k-of-n flags count hits along each device's consecutive samples only", () => {
+    // Rows interleave two devices; device 1 has a gap between samples 3 and 5.
+    const device = [1, 2, 1, 2, 1, 2, 1, 2, 1, 2];
+    const sample = [0, 0, 1, 1, 2, 2, 3, 3, 5, 4];
+    const scores = [0.9, 0.9, 0.1, 0.9, 0.9, 0.1, 0.9, 0.9, 0.9, 0.1];
+    const seq = deviceSequence(device, sample);
+    expect(Array.from(seq.runStart)).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
+    // 2 of 3: device 1 hits 1,0,1,1 | restart at sample 5: 1 -> flags 0,0,1,1 | 0 ; device 2 hits 1,1,0,1,0 -> 0,1,1,1,0.
+    const flags = persistentFlags(scores, 0.5, seq, { k: 2, n: 3 });
+    expect(Array.from(flags)).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 0, 0]);
+    // 1 of 1 is the plain threshold; forced rows are flagged and count as hits.
+    expect(Array.from(persistentFlags(scores, 0.5, seq, { k: 1, n: 1 }))).toEqual(scores.map((s) => (s >= 0.5 ? 1 : 0)));
+    const force = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    expect(Array.from(persistentFlags(scores, 0.5, seq, { k: 2, n: 3 }, force))).toEqual([0, 0, 0, 1, 1, 1, 1, 1, 0, 1]);
+    expect(() => persistentFlags(scores, 0.5, seq, { k: 3, n: 2 })).toThrow(/1 <= k <= n/);
+  });
+
+  it("the sweep with 1-of-1 persistence equals the plain percentile sweep", () => {
+    const labels = [0, 0, 1, 0, 1, 1, 0, 0, 0, 1];
+    const scores = [0.1, 0.2, 0.9, 0.3, 0.8, 0.35, 0.4, 0.5, 0.05, 0.95];
+    const seq = deviceSequence(labels.map(() => 1), labels.map((_, i) => i));
+    expect(persistentSweep(labels, scores, [50, 70, 90], seq, { k: 1, n: 1 })).toEqual(percentileSweep(labels, scores, [50, 70, 90]));
+  });
+
+  it("leave-one-device-out: a device's own labels never move its threshold", () => {
+    const rng = createRng(8);
+    const n = 600;
+    const device = Array.from({ length: n }, (_, i) => (i % 3) + 1);
+    const sample = Array.from({ length: n }, (_, i) => Math.floor(i / 3));
+    const labels = Array.from({ length: n }, () => (rng.uniform() < 0.1 ? 1 : 0));
+    const scores = labels.map((l) => l + rng.normal());
+    const seq = deviceSequence(device, sample);
+    const pcts = [50, 80, 90, 95, 99];
+    const a = leaveOneDeviceOut(labels, scores, pcts, seq, { k: 1, n: 1 }, 0.5);
+    // Flip every label of device 2: its threshold stays, the others' move (they calibrate on device 2).
+    const flipped = labels.map((l, i) => (device[i] === 2 ? 1 - l : l));
+    const b = leaveOneDeviceOut(flipped, scores, pcts, seq, { k: 1, n: 1 }, 0.5);
+    expect(b.thresholds.find((t) => t.device === 2)).toEqual(a.thresholds.find((t) => t.device === 2));
+    // Device 1's threshold is the operator rule on devices 2 and 3 alone.
+    const others = Uint8Array.from(device, (d) => (d === 1 ? 0 : 1));
+    const { choice } = chooseThreshold(persistentSweep(labels, scores, pcts, seq, { k: 1, n: 1 }, others), 0.5);
+    expect(a.thresholds[0]).toEqual({ device: 1, threshold: choice.threshold, rule: choice.rule });
+    // Pooled counts are the counts of the per-device decisions.
+    let tp = 0;
+    for (let i = 0; i < n; i++) if (labels[i] === 1 && scores[i] >= a.thresholds[device[i] - 1].threshold) tp++;
+    expect(a.tp).toBe(tp);
+    expect(() => leaveOneDeviceOut(labels, scores, pcts, deviceSequence(labels.map(() => 1), sample), { k: 1, n: 1 }, 0.5)).toThrow(/at least 2 devices/);
   });
 });

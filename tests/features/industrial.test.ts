@@ -61,16 +61,23 @@ describe("industrial features", () => {
         b.state[r] = 2;
       }
     }
-    const fa = extractIndustrialFeatures(a, config);
-    const fb = extractIndustrialFeatures(b, config);
-    let differsLater = false;
-    for (let f = 0; f < fa.columns.length; f++) {
-      for (let k = 0; k <= t; k++) {
-        for (let d = 0; d < 2; d++) expect(fb.columns[f][2 * k + d], `${fa.names[f]} at sample ${k}`).toBe(fa.columns[f][2 * k + d]);
+    // A short seasonal period (several completed periods before t, bins of 4 samples) exercises the seasonal index too.
+    for (const cfg of [config, { ...config, seasonalPeriod: 40, seasonalBins: 10 }]) {
+      const fa = extractIndustrialFeatures(a, cfg);
+      const fb = extractIndustrialFeatures(b, cfg);
+      const differsLater = new Set<string>();
+      for (let f = 0; f < fa.columns.length; f++) {
+        // Compare the whole column prefix at once (a per-value expect over 100 columns is slow).
+        const bad: string[] = [];
+        for (let k = 0; k <= t; k++) {
+          for (let d = 0; d < 2; d++) if (!Object.is(fb.columns[f][2 * k + d], fa.columns[f][2 * k + d])) bad.push(`sample ${k} device ${d}`);
+        }
+        expect(bad, fa.names[f]).toEqual([]);
+        for (let k = t + 1; k < len; k++) if (fb.columns[f][2 * k] !== fa.columns[f][2 * k]) differsLater.add(fa.names[f]);
       }
-      if (fb.columns[f][2 * (len - 1)] !== fa.columns[f][2 * (len - 1)]) differsLater = true;
+      // The perturbation is visible later in every channel's residual: the test can fail.
+      for (const ch of ["voltage_v", "current_a", "temp_c", "rpm", "vibration_g"]) expect(differsLater.has(`${ch}_season_resid_${cfg.seasonalPeriod ?? 86400}`), ch).toBe(true);
     }
-    expect(differsLater).toBe(true);
   });
 
   it("rolling statistics match a direct computation over the trailing window", () => {
@@ -146,6 +153,33 @@ describe("industrial features", () => {
       expect(energy[2 * k]).toBeCloseTo(0.125, 10);
       expect(bin[2 * k]).toBe(m);
     }
+  });
+
+  it("seasonal residual of a pure periodic signal plus a step: 0 after two periods, then h (1 - j / P) j samples after the step", () => {
+    // One device; every channel = c + periodic(k) + h [k >= k0], P = 24 with one phase bin per sample.
+    const P = 24;
+    const k0 = 5 * P;
+    const len = k0 + 2 * P;
+    const h = 7.5;
+    const data = telemetry(len, 9);
+    const n = data.n;
+    const periodic = (k: number): number => 3 * Math.sin((2 * Math.PI * k) / P) + 1.25 * Math.cos((6 * Math.PI * k) / P) + (k % P === 5 ? 2 : 0) - 2 / P;
+    for (let r = 0; r < n; r++) {
+      const k = r >> 1;
+      const v = 40 + periodic(k) + (k >= k0 ? h : 0);
+      for (const ch of ["voltage_v", "current_a", "temp_c", "rpm", "vibration_g"] as const) data[ch][r] = v;
+    }
+    const f = extractIndustrialFeatures(data, { ...config, seasonalPeriod: P, seasonalBins: P });
+    const resid = f.columns[f.names.indexOf(`temp_c_season_resid_${P}`)];
+    for (let k = 2 * P; k < k0; k++) expect(Math.abs(resid[2 * k]), `sample ${k}`).toBeLessThan(1e-9);
+    // The level (mean of the P samples before k) absorbs the step linearly; the seasonal index still holds periods before the step.
+    for (let j = 0; j < P; j++) expect(resid[2 * (k0 + j)], `step + ${j}`).toBeCloseTo(h * (1 - j / P), 9);
+    expect(resid[2 * k0]).toBeCloseTo(h, 9);
+    // Coarser bins average the profile within a bin, so the pure periodic signal is no longer removed exactly.
+    const coarse = extractIndustrialFeatures(data, { ...config, seasonalPeriod: P, seasonalBins: 4 });
+    const rc = coarse.columns[coarse.names.indexOf(`temp_c_season_resid_${P}`)];
+    expect(Math.max(...Array.from({ length: k0 - 2 * P }, (_, i) => Math.abs(rc[2 * (2 * P + i)])))).toBeGreaterThan(0.1);
+    expect(() => extractIndustrialFeatures(data, { seasonalPeriod: 10, seasonalBins: 11 })).toThrow(/seasonalBins/);
   });
 
   it("rejects bad configs and ragged columns", () => {
