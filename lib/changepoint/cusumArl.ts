@@ -135,6 +135,13 @@ export interface CusumThreshold {
   readonly resolution: number;
 }
 
+/**
+ * Largest target ARL0 chooseCusumThreshold accepts (days): beyond it the chain's (I - P)^{-1}, whose
+ * condition number grows like the ARL itself, keeps fewer than 7 correct digits, and the lattice
+ * for such thresholds outgrows a dense factorization.
+ */
+export const MAX_CUSUM_ARL0 = 1e9;
+
 /** Choose the CUSUM threshold h whose in-control ARL0 first reaches the target. */
 export function chooseCusumThreshold(
   setting: Omit<CusumArlSetting, "rate"> & { readonly arl0: number },
@@ -142,22 +149,34 @@ export function chooseCusumThreshold(
 ): CusumThreshold {
   const target = setting.arl0;
   if (!(target > 1) || !Number.isFinite(target)) throw new ConfigError(`invalid arl0: ${target} (must be > 1)`);
+  if (target > MAX_CUSUM_ARL0) {
+    throw new ConfigError(`invalid arl0: ${target} is above the maximum supported ${MAX_CUSUM_ARL0} (days)`);
+  }
   const { c, mean } = resolve(setting);
   const maxStates = options.maxStates ?? 600;
+  // Dense LU of N x N: past this many states the memory (8 N^2 bytes, twice) is the limit.
+  const stateCap = Math.max(4 * maxStates, 2400);
+  const outOfReach = (states: number): ConfigError =>
+    new ConfigError(
+      `arl0 ${target} is out of reach for lambda0 ${setting.lambda0}, hr ${setting.hr}, exposure ${setting.exposure ?? 1}: ` +
+        `it needs more than ${stateCap} lattice states (${states} asked); the maximum supported arl0 is ${MAX_CUSUM_ARL0}, ` +
+        `and lower for settings with many events per day`,
+    );
   // Coarse pass (about 8 states per event) to bracket h, then a fine lattice sized to it.
   let hMax = Math.max(1, 2 * c);
-  for (let iter = 0; iter < 60; iter++) {
+  for (;;) {
     const coarse = Math.max(1, Math.floor(120 / hMax));
     const Nc = Math.ceil(hMax * coarse);
+    if (Nc > stateCap) throw outOfReach(Nc);
     const arl = interpolated(c, coarse, mean, Nc, [Nc])[0];
     if (arl >= target) break;
     hMax *= 2;
-    if (iter === 59) throw new ConfigError(`arl0 ${target} is out of reach for this setting`);
   }
   const m = options.resolution ?? Math.max(1, Math.floor(maxStates / hMax));
   let N = Math.ceil(hMax * m);
   // The coarse lattice can under-estimate; widen until the largest threshold reaches the target.
   for (;;) {
+    if (N > stateCap) throw outOfReach(N);
     const top = interpolated(c, m, mean, N, [N])[0];
     if (top >= target) break;
     N *= 2;

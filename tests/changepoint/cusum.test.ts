@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { poissonCusum, poissonCusumReference } from "../../lib/changepoint/cusum.js";
-import { chooseCusumThreshold, poissonCusumArl } from "../../lib/changepoint/cusumArl.js";
+import { chooseCusumThreshold, MAX_CUSUM_ARL0, poissonCusumArl } from "../../lib/changepoint/cusumArl.js";
+import { ConfigError } from "../../lib/errors.js";
 import { createRng } from "../../lib/util/random.js";
 
 // Long seeded simulation of the run length of the CUSUM with the exact (unrounded) reference value.
@@ -61,6 +62,26 @@ describe("Poisson CUSUM average run length", () => {
     const below = poissonCusumArl({ ...setting, h: r.h - 1 / r.resolution }, { resolution: r.resolution });
     expect(below).toBeLessThan(370);
     expect(poissonCusumArl({ ...setting, h: r.h }, { resolution: r.resolution })).toBeCloseTo(r.arl0, 6);
+  });
+});
+
+describe("chooseCusumThreshold with an unreachable ARL0 fails fast", () => {
+  it("arl0 = 1e20 is a ConfigError naming the value and the maximum supported (no allocation)", () => {
+    const call = (): unknown => chooseCusumThreshold({ lambda0: 2, hr: 1.5, exposure: 1, arl0: 1e20 });
+    expect(call).toThrow(ConfigError);
+    expect(call).toThrow(/arl0: 100000000000000000000 is above the maximum supported 1000000000/);
+  });
+
+  it("the maximum itself is reachable for a usual setting", () => {
+    const r = chooseCusumThreshold({ lambda0: 2, hr: 1.5, exposure: 1, arl0: MAX_CUSUM_ARL0 });
+    expect(r.arl0).toBeGreaterThanOrEqual(MAX_CUSUM_ARL0);
+  });
+
+  it("a setting whose lattice would outgrow the dense factorization names the arl0, the states asked and the maximum", () => {
+    // 12,000 expected events a day: the threshold is thousands of events, i.e. thousands of states per event step.
+    const call = (): unknown => chooseCusumThreshold({ lambda0: 1, hr: 1.5, exposure: 1e4, arl0: 370 });
+    expect(call).toThrow(ConfigError);
+    expect(call).toThrow(/arl0 370 is out of reach .* more than 2400 lattice states .* maximum supported arl0 is 1000000000/);
   });
 });
 
