@@ -33,6 +33,40 @@ describe("flattened prediction kernels", () => {
     expect(Array.from(b.predictRaw(clean))).toEqual(Array.from(slowSum(b.trees, clean.values as Float64Array, p, te.X.nRows, 1, b.initScore)));
   });
 
+  it("binned kernel equals node-by-node routing exactly at thresholds, infinities, -0 and NaN", () => {
+    const b = train({ objective: "binary", numLeaves: 31 }, tr, { numBoostRound: 30 });
+    const flat = new FlatForest(b.trees);
+    expect(flat.kernelFor(p)).toBe("binned");
+    expect(b.trees.some((t) => t.kind.some((k) => k === 1))).toBe(true);
+    expect(b.trees.some((t) => t.kind.some((k) => k === 0))).toBe(true);
+    // Rows built from the model's own thresholds (on them, just above, just below) and special values.
+    const thresholds: number[][] = Array.from({ length: p }, () => []);
+    for (const t of b.trees) t.feature.forEach((f, i) => thresholds[f].push(t.threshold[i]));
+    const specials = [NaN, Infinity, -Infinity, -0, 0];
+    const n = 1003;
+    const values = new Float64Array(n * p);
+    let seed = 7;
+    const pick = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
+    for (let r = 0; r < n; r++) {
+      for (let f = 0; f < p; f++) {
+        const th = thresholds[f];
+        const u = pick();
+        let v: number;
+        if (u < 0.1 || th.length === 0) v = specials[Math.floor(pick() * specials.length)];
+        else {
+          const t = th[Math.floor(pick() * th.length)];
+          v = u < 0.5 ? t : u < 0.75 ? t + Math.abs(t) * 1e-12 + 1e-300 : t - Math.abs(t) * 1e-12 - 1e-300;
+        }
+        values[r * p + f] = v;
+      }
+    }
+    const X = { nRows: n, nCols: p, values };
+    expect(Array.from(b.predictRaw(X))).toEqual(Array.from(slowSum(b.trees, values, p, n, 1, b.initScore)));
+    // Fewer trees than the binning pays for take the float kernel, with the same result.
+    expect(flat.kernelFor(p, 3)).toBe("lockstep");
+    expect(Array.from(b.predictRaw(X, { numIteration: 3 }))).toEqual(Array.from(slowSum(b.trees.slice(0, 3), values, p, n, 1, b.initScore)));
+  });
+
   it("categorical kernel equals node-by-node routing exactly", () => {
     const b = train({ objective: "binary", numLeaves: 20, categoricalFeature: [7] }, tr, { numBoostRound: 25 });
     expect(b.trees.some((t) => t.kind.some((k) => k === 2))).toBe(true);
