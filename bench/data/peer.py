@@ -4,12 +4,26 @@ pandas and with DuckDB's Python client, on the files the TypeScript side generat
 Usage: peer.py SPEC.json  -> prints one JSON object of timings (seconds) and counts on stdout.
 
 SPEC: {"work": DIR, "tables": [{"name", "path", "suite": {expectations...}, "timestamps": [cols],
-       "aggregate": "fleet" | "industrial"}]}
+       "key": [cols], "aggregate": "fleet" | "industrial"}]}
 
-The expectation suites are the TypeScript suites serialized, so every peer checks exactly what
-lib/validate checks (vectorized here): column presence and types, not-null, ranges, allowed
-categories, key uniqueness, per-group monotonic timestamps.
+The same work as the workbench, step by step (the expectation suites are the TypeScript suites,
+serialized, so every peer checks exactly what lib/validate checks):
+
+validate = read the CSV; column presence; column types (numbers, integers, ISO timestamps: a value
+  that does not parse is a failure, not an abort); not-null; ranges; allowed categories; exact
+  uniqueness of the natural key; per-group non-decreasing timestamps; a count per expectation; the
+  reasons of every failing row; then the same three outputs: quarantine.jsonl (row, reasons, values),
+  report.json (counts per expectation) and a text summary.
+ingest = sha256 of the file's bytes; skip it if the ledger already has that checksum; read + validate
+  as above; then in one transaction: create the staging table if needed, stage the good rows (rows
+  whose key is already staged are quarantined instead), write the quarantined rows with reasons to
+  the quarantine table and one ledger row; commit. Timestamps are stored as TIMESTAMP (UTC), as ours.
+aggregate = the same GROUP BY over the loaded rows.
+
+Known difference: pandas' C reader raises on a line with the wrong number of fields where
+lib/validate quarantines it; the bench files are well-formed, so this never triggers here.
 """
+import hashlib
 import json
 import os
 import sys
@@ -22,33 +36,47 @@ import pandas as pd
 NUMBER_KINDS = {"number", "integer"}
 
 
-def pandas_bad_mask(df: pd.DataFrame, suite: dict) -> tuple[np.ndarray, dict]:
-    """Rows failing any quarantining expectation, and unexpected counts per expectation."""
-    bad = np.zeros(len(df), dtype=bool)
-    counts = {}
-    for i, e in enumerate(suite["expectations"]):
+def label(e: dict) -> str:
+    k = e["kind"]
+    if k == "unique":
+        return f"unique({', '.join(e['columns'])})"
+    if k == "monotonic":
+        return f"monotonic({e['column']} per {', '.join(e['groupBy'])})" if e["groupBy"] else f"monotonic({e['column']})"
+    if k == "row_count_between":
+        return "row_count_between"
+    return f"{k}({e['column']})"
+
+
+def pandas_checks(df: pd.DataFrame, suite: dict, timestamps: list) -> tuple[np.ndarray, list, list]:
+    """Rows failing any quarantining expectation, the failure mask of each expectation, and counts."""
+    n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    masks = []
+    counts = []
+    for e in suite["expectations"]:
         kind = e["kind"]
         fail = None
         if kind == "column_exists":
             if e["column"] not in df.columns:
                 raise ValueError(f"missing column {e['column']}")
-            continue
-        if kind == "row_count_between":
-            continue
-        if kind == "column_type":
-            s = df[e["column"]]
-            if e["type"] in NUMBER_KINDS and not pd.api.types.is_numeric_dtype(s):
-                coerced = pd.to_numeric(s, errors="coerce")
-                fail = (coerced.isna() & s.notna()).to_numpy()
-            elif e["type"] == "integer" and pd.api.types.is_float_dtype(s):
-                fail = (s.notna() & (s != np.floor(s))).to_numpy()
-            else:
-                fail = np.zeros(len(df), dtype=bool)
+        elif kind == "column_type":
+            col = e["column"]
+            s = df[col]
+            if e["type"] in NUMBER_KINDS:
+                if not pd.api.types.is_numeric_dtype(s):
+                    coerced = pd.to_numeric(s, errors="coerce")
+                    fail = (coerced.isna() & s.notna()).to_numpy()
+                    df[col] = coerced
+                elif e["type"] == "integer" and pd.api.types.is_float_dtype(s):
+                    fail = (s.notna() & (s != np.floor(s))).to_numpy()
+            elif e["type"] == "timestamp" and col in timestamps:
+                # Parsed once, after read_csv; a value that does not parse is a type failure.
+                fail = df.attrs["unparsed_" + col]
         elif kind == "not_null":
             fail = df[e["column"]].isna().to_numpy()
         elif kind == "values_between":
             s = df[e["column"]]
-            f = np.zeros(len(df), dtype=bool)
+            f = np.zeros(n, dtype=bool)
             if e.get("min") is not None:
                 f |= (s <= e["min"] if e.get("strictMin") else s < e["min"]).to_numpy()
             if e.get("max") is not None:
@@ -61,31 +89,113 @@ def pandas_bad_mask(df: pd.DataFrame, suite: dict) -> tuple[np.ndarray, dict]:
             fail = df.duplicated(subset=e["columns"], keep="first").to_numpy()
         elif kind == "monotonic":
             col = e["column"]
-            if e["groupBy"]:
-                prev = df.groupby(e["groupBy"], sort=False)[col].shift(1)
-            else:
-                prev = df[col].shift(1)
-            fail = ((df[col] < prev) if not e.get("strict") else (df[col] <= prev)).fillna(False).to_numpy()
-        counts[i] = int(fail.sum())
+            prev = df.groupby(e["groupBy"], sort=False)[col].shift(1) if e["groupBy"] else df[col].shift(1)
+            fail = ((df[col] <= prev) if e.get("strict") else (df[col] < prev)).fillna(False).to_numpy()
+        if fail is None:
+            fail = np.zeros(n, dtype=bool)
+        masks.append(fail)
+        counts.append(int(fail.sum()))
         if e.get("quarantine", True):
             bad |= fail
-    return bad, counts
+    return bad, masks, counts
 
 
 def pandas_read(t: dict) -> pd.DataFrame:
     df = pd.read_csv(t["path"], engine="c")
     for c in t["timestamps"]:
-        df[c] = pd.to_datetime(df[c], format="ISO8601", utc=True)
+        raw = df[c]
+        parsed = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
+        df.attrs["unparsed_" + c] = (parsed.isna() & raw.notna()).to_numpy()
+        df[c] = parsed
     return df
 
 
-def duck_checks(con, table: str, suite: dict) -> tuple[str, dict]:
-    """A WHERE predicate for bad rows and the unexpected count per expectation, in SQL."""
+def pandas_validate(t: dict, out_dir: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Read + every expectation + quarantine file, report and summary; returns the frame, bad mask and quarantined rows."""
+    df = pandas_read(t)
+    suite = t["suite"]
+    bad, masks, counts = pandas_checks(df, suite, t["timestamps"])
+    idx = np.flatnonzero(bad)
+    q = df.iloc[idx].copy()
+    reasons = [[] for _ in range(len(idx))]
+    for e, m in zip(suite["expectations"], masks):
+        if not e.get("quarantine", True):
+            continue
+        hit = m[idx]
+        for k in np.flatnonzero(hit):
+            reasons[k].append(label(e))
+    q.insert(0, "reasons", reasons)
+    q.insert(0, "row", idx)
+    q.to_json(os.path.join(out_dir, "quarantine.jsonl"), orient="records", lines=True, date_format="iso")
+    n = len(df)
+    report = {
+        "suite": suite["name"],
+        "rowsIn": n,
+        "rowsGood": int(n - len(idx)),
+        "rowsQuarantined": int(len(idx)),
+        "expectations": [{"label": label(e), "elementCount": n, "unexpectedCount": c, "success": c == 0} for e, c in zip(suite["expectations"], counts)],
+    }
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    with open(os.path.join(out_dir, "summary.txt"), "w") as f:
+        f.write(f"rows: {n} in, {report['rowsGood']} good, {report['rowsQuarantined']} quarantined\n")
+        for r in report["expectations"]:
+            f.write(f"  {'ok  ' if r['success'] else 'FAIL'} {r['label']}  {r['unexpectedCount']}/{n}\n")
+    return df, bad, q
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+LEDGER_SQL = """
+CREATE TABLE IF NOT EXISTS wh_ingested_files (sha256 VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, rows_in BIGINT NOT NULL,
+  rows_staged BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL, ingested_at TIMESTAMP NOT NULL, CHECK (rows_in = rows_staged + rows_quarantined));
+CREATE TABLE IF NOT EXISTS wh_quarantine (sha256 VARCHAR NOT NULL, row_index BIGINT NOT NULL, reasons VARCHAR[] NOT NULL, raw JSON);
+"""
+
+
+def pandas_ingest(t: dict, db: str, out_dir: str) -> int:
+    sha = sha256_file(t["path"])
+    con = duckdb.connect(db)
+    con.execute(LEDGER_SQL)
+    if con.execute("SELECT count(*) FROM wh_ingested_files WHERE sha256 = ?", [sha]).fetchone()[0] > 0:
+        con.close()
+        return 0
+    df, bad, q = pandas_validate(t, out_dir)
+    good = df[~bad] if bad.any() else df
+    for c in t["timestamps"]:
+        good[c] = good[c].dt.tz_convert(None)
+    quarantine = pd.DataFrame({"sha256": sha, "row_index": q["row"], "reasons": q["reasons"], "raw": q.drop(columns=["row", "reasons"]).to_json(orient="records", lines=True, date_format="iso").splitlines() if len(q) else []})
+    key = ", ".join(f'"{k}"' for k in t["key"])
+    con.execute("BEGIN TRANSACTION")
+    con.execute("CREATE TABLE IF NOT EXISTS stg AS SELECT * FROM good LIMIT 0")
+    staged0 = con.execute("SELECT count(*) FROM stg").fetchone()[0]
+    if staged0 > 0:
+        con.execute(f"INSERT INTO stg SELECT * FROM good g WHERE NOT EXISTS (SELECT 1 FROM stg s WHERE ({key}) = (g.{key.replace(', ', ', g.')}))")
+    else:
+        con.execute("INSERT INTO stg SELECT * FROM good")
+    staged = con.execute("SELECT count(*) FROM stg").fetchone()[0] - staged0
+    if len(quarantine):
+        con.execute("INSERT INTO wh_quarantine SELECT sha256, row_index, reasons, raw FROM quarantine")
+    con.execute("INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)", [sha, t["path"], len(df), staged, len(df) - staged])
+    con.execute("COMMIT")
+    con.close()
+    return staged
+
+
+def duck_checks(con, table: str, suite: dict) -> tuple[str, list]:
+    """A WHERE predicate for bad rows, and (label, predicate) per quarantining expectation, in SQL."""
     preds = []
-    counts = {}
-    for i, e in enumerate(suite["expectations"]):
+    for e in suite["expectations"]:
         kind = e["kind"]
-        q = e.get("quarantine", True)
         if kind in ("column_exists", "row_count_between", "column_type"):
             # read_csv typed the columns; a value that did not parse would have failed the read.
             continue
@@ -110,10 +220,46 @@ def duck_checks(con, table: str, suite: dict) -> tuple[str, dict]:
             p = f'"{e["column"]}" {"<=" if e.get("strict") else "<"} lag("{e["column"]}") OVER {over}'
         else:
             continue
-        counts[i] = con.execute(f"SELECT count(*) FROM (SELECT ({p}) AS f FROM {table}) WHERE f").fetchone()[0]
-        if q:
-            preds.append(f"coalesce({p}, false)")
-    return (" OR ".join(preds) if preds else "false"), counts
+        if e.get("quarantine", True):
+            preds.append((label(e), f"coalesce({p}, false)"))
+    return (" OR ".join(p for _, p in preds) if preds else "false"), preds
+
+
+def duck_validate(t: dict, db: str, out_dir: str, store: bool) -> int:
+    """read_csv into a table, every expectation as one flagged pass, the same three outputs; optionally stage."""
+    sha = sha256_file(t["path"]) if store else None
+    con = duckdb.connect(db if store else ":memory:")
+    if store:
+        con.execute(LEDGER_SQL)
+        if con.execute("SELECT count(*) FROM wh_ingested_files WHERE sha256 = ?", [sha]).fetchone()[0] > 0:
+            con.close()
+            return 0
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM read_csv('{t['path']}', header = true)")
+    _, preds = duck_checks(con, "raw", t["suite"])
+    flags = ", ".join(f"{p} AS f{i}" for i, (_, p) in enumerate(preds))
+    reasons = "list_filter([" + ", ".join(f"CASE WHEN f{i} THEN '{lab}' END" for i, (lab, _) in enumerate(preds)) + "], lambda x: x IS NOT NULL)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flagged AS SELECT rowid AS _row, *, {flags} FROM raw")
+    anyf = " OR ".join(f"f{i}" for i in range(len(preds))) or "false"
+    excl = ", ".join(f"f{i}" for i in range(len(preds)))
+    counts = con.execute(f"SELECT count(*), {', '.join(f'count_if(f{i})' for i in range(len(preds)))} FROM flagged").fetchone()
+    n = counts[0]
+    qpath = os.path.join(out_dir, "quarantine.jsonl")
+    con.execute(f"COPY (SELECT _row AS row, {reasons} AS reasons, * EXCLUDE (_row, {excl}) FROM flagged WHERE {anyf}) TO '{qpath}' (FORMAT json)")
+    nbad = con.execute(f"SELECT count_if({anyf}) FROM flagged").fetchone()[0]
+    report = {"rowsIn": n, "rowsGood": n - nbad, "rowsQuarantined": nbad, "expectations": [{"label": lab, "unexpectedCount": c} for (lab, _), c in zip(preds, counts[1:])]}
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    with open(os.path.join(out_dir, "summary.txt"), "w") as f:
+        f.write(f"rows: {n} in, {n - nbad} good, {nbad} quarantined\n")
+    if store:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"CREATE TABLE IF NOT EXISTS stg AS SELECT * EXCLUDE (_row, {excl}) FROM flagged LIMIT 0")
+        con.execute(f"INSERT INTO stg SELECT * EXCLUDE (_row, {excl}) FROM flagged WHERE NOT ({anyf}) ORDER BY _row")
+        con.execute(f"INSERT INTO wh_quarantine SELECT '{sha}', _row, {reasons}, NULL FROM flagged WHERE {anyf}")
+        con.execute("INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)", [sha, t["path"], n, n - nbad, nbad])
+        con.execute("COMMIT")
+    con.close()
+    return nbad
 
 
 def aggregate_pandas(df: pd.DataFrame, kind: str) -> int:
@@ -148,50 +294,27 @@ def main() -> None:
     for t in spec["tables"]:
         name = t["name"]
         r = {}
+        out = {k: os.path.join(work, f"{k}_{name}") for k in ("pandas_v", "pandas_i", "duck_v", "duck_i")}
+        for d in out.values():
+            os.makedirs(d, exist_ok=True)
 
-        # pandas: validate = read + every expectation; ingest = that + store the good rows in a DuckDB file.
-        def pd_validate():
-            df = pandas_read(t)
-            bad, _ = pandas_bad_mask(df, t["suite"])
-            return df, int(bad.sum())
-
-        r["pandas_validate"], (df, nbad) = timed(pd_validate)
-        r["pandas_bad_rows"] = nbad
+        r["pandas_validate"], (df, bad, _) = timed(lambda: pandas_validate(t, out["pandas_v"]))
+        r["pandas_bad_rows"] = int(bad.sum())
         db = os.path.join(work, f"pandas_{name}.duckdb")
-
-        def pd_ingest():
-            df2 = pandas_read(t)
-            bad, _ = pandas_bad_mask(df2, t["suite"])
-            good = df2[~bad]
-            con = duckdb.connect(db)
-            con.execute("CREATE OR REPLACE TABLE stg AS SELECT * FROM good")
-            n = con.execute("SELECT count(*) FROM stg").fetchone()[0]
-            con.close()
-            return n
-
-        r["pandas_ingest"], r["pandas_staged"] = timed(pd_ingest)
-        r["pandas_aggregate"], r["pandas_groups"] = timed(lambda: aggregate_pandas(df, t["aggregate"]))
+        r["pandas_ingest"], r["pandas_staged"] = timed(lambda: pandas_ingest(t, db, out["pandas_i"]))
+        # The loaded data as the aggregate reads it: the validated frame (timestamps in UTC).
+        good = df if not bad.any() else df[~bad]
+        r["pandas_aggregate"], r["pandas_groups"] = timed(lambda: aggregate_pandas(good, t["aggregate"]))
+        del good
         del df
 
-        # DuckDB's Python client: read_csv into a table, the same expectations in SQL, keep the good rows.
         ddb = os.path.join(work, f"duck_{name}.duckdb")
-
-        def duck_validate(store: bool):
-            con = duckdb.connect(ddb if store else ":memory:")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM read_csv('{t['path']}', header = true)")
-            pred, _ = duck_checks(con, "raw", t["suite"])
-            nbad = con.execute(f"SELECT count(*) FROM (SELECT ({pred}) AS bad FROM raw) WHERE bad").fetchone()[0]
-            if store:
-                con.execute(f"CREATE OR REPLACE TABLE stg AS SELECT * EXCLUDE (bad) FROM (SELECT *, ({pred}) AS bad FROM raw) WHERE NOT bad")
-            con.close()
-            return nbad
-
-        r["duckdb_validate"], r["duckdb_bad_rows"] = timed(lambda: duck_validate(False))
-        r["duckdb_ingest"], _ = timed(lambda: duck_validate(True))
+        r["duckdb_validate"], r["duckdb_bad_rows"] = timed(lambda: duck_validate(t, ddb, out["duck_v"], False))
+        r["duckdb_ingest"], _ = timed(lambda: duck_validate(t, ddb, out["duck_i"], True))
 
         def duck_agg():
             con = duckdb.connect(ddb)
-            n = con.execute(AGG_SQL[t["aggregate"]].format(t="stg")).to_arrow_table().num_rows
+            n = con.sql(AGG_SQL[t["aggregate"]].format(t="stg")).to_arrow_table().num_rows
             con.close()
             return n
 

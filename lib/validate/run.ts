@@ -7,7 +7,8 @@ import { open, writeFile, type FileHandle } from "node:fs/promises";
 import type { TableSchema } from "../simulate/table.js";
 import { csvEscape } from "../simulate/format.js";
 import type { Suite } from "./expectations.js";
-import { readCsvChunks, type CsvColumn, type CsvValueType } from "./read-csv.js";
+import type { CsvColumn, CsvValueType } from "./read-csv.js";
+import { type CsvScanSummary, scanCsvChunks } from "./scan-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator, formatReport } from "./validator.js";
 
 /** Where validation outputs go (each optional). */
@@ -58,10 +59,16 @@ class Sinks {
     }
     const cols = names.map((n) => chunk.columns[n]);
     const types = names.map((n) => this.types.get(n));
+    // Dictionary-coded columns print their labels (escaped once per label, not per row).
+    const texts = names.map((n) => chunk.labels?.[n]?.map(csvEscape));
     const lines: string[] = new Array(chunk.length);
     for (let i = 0; i < chunk.length; i++) {
       let line = "";
-      for (let c = 0; c < cols.length; c++) line += (c === 0 ? "" : ",") + textOf(cols[c][i], types[c]);
+      for (let c = 0; c < cols.length; c++) {
+        const t = texts[c];
+        const v = cols[c][i];
+        line += (c === 0 ? "" : ",") + (t !== undefined ? ((v as number) < 0 ? "" : t[v as number]) : textOf(v, types[c]));
+      }
       lines[i] = line;
     }
     if (chunk.length > 0) text += lines.join("\n") + "\n";
@@ -102,6 +109,9 @@ export async function validateCsvFile(
     requireFinalNewline?: boolean;
     missingColumns?: "error" | "report";
     exactUniqueness?: boolean;
+    /** Filled in with what the reader learned about the file (checksum when `sha256`, header, shape). */
+    summary?: CsvScanSummary;
+    sha256?: boolean;
   } & ValidationOutputs,
 ): Promise<ValidationReport> {
   const types = columnTypes(options.columns);
@@ -110,12 +120,18 @@ export async function validateCsvFile(
   const sinks = new Sinks(options, types);
   await sinks.openAll();
   try {
-    for await (const block of readCsvChunks(path, {
-      columns: options.columns,
-      chunkRows: options.chunkRows,
-      requireFinalNewline: options.requireFinalNewline,
-      missingColumns: options.missingColumns ?? "report",
-    })) {
+    const scan = scanCsvChunks(
+      path,
+      {
+        columns: options.columns,
+        chunkRows: options.chunkRows,
+        requireFinalNewline: options.requireFinalNewline,
+        missingColumns: options.missingColumns ?? "report",
+        sha256: options.sha256,
+      },
+      options.summary,
+    );
+    for await (const block of scan) {
       validator.addUnparseable(block.quarantined);
       await sinks.writeQuarantine(block.quarantined);
       const { good, quarantined } = validator.validate(block.chunk);

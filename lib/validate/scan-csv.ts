@@ -233,6 +233,11 @@ class Dictionary {
       }
       if (same) return k;
     }
+    return this.miss(b, p, q, h);
+  }
+
+  /** A first sighting of these bytes (kept out of the probe loop, which stays small for the optimizer). */
+  private miss(b: Buffer, p: number, q: number, h: number): number {
     // Bytes that do not round-trip through UTF-8 never enter the byte table; they resolve by text.
     const text = b.toString("utf8", p, q);
     const k = this.ofText(text);
@@ -445,9 +450,32 @@ class Scanner {
   }
 
   private alloc(): void {
-    this.cols = this.types.map((t) => (kindOf(t) === Kind.Text ? new Int32Array(this.chunkRows) : new Float64Array(this.chunkRows)));
-    this.lines = new Float64Array(this.chunkRows);
+    // Columns start small and double up to chunkRows, so a small file does not allocate whole chunks.
+    const size = Math.min(this.chunkRows, 4096);
+    this.cols = this.types.map((t) => (kindOf(t) === Kind.Text ? new Int32Array(size) : new Float64Array(size)));
+    this.lines = new Float64Array(size);
     this.n = 0;
+  }
+
+  /** Row n is complete: emit a full chunk, or make room for the next row. */
+  private advance(): void {
+    const n = ++this.n;
+    if (n === this.chunkRows) this.emit();
+    else if (n === this.lines.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    {
+      const size = Math.min(this.chunkRows, n * 2);
+      this.cols = this.cols.map((c) => {
+        const bigger = c instanceof Int32Array ? new Int32Array(size) : new Float64Array(size);
+        bigger.set(c);
+        return bigger;
+      });
+      const lines = new Float64Array(size);
+      lines.set(this.lines);
+      this.lines = lines;
+    }
   }
 
   private emit(): void {
@@ -467,6 +495,8 @@ class Scanner {
   /** Parse a record from bytes into row n; false when it needs the string route (any problem at all). */
   private fastRow(b: Buffer, pos: number, end: number): boolean {
     const kinds = this.kinds;
+    const cols = this.cols;
+    const dicts = this.dicts;
     const ncol = kinds.length;
     const n = this.n;
     let p = pos;
@@ -485,11 +515,11 @@ class Scanner {
           h = Math.imul(h ^ c, 0x01000193);
           q++;
         }
-        (this.cols[k] as Int32Array)[n] = q === p ? -1 : this.dicts[k]!.code(b, p, q, h);
+        (cols[k] as Int32Array)[n] = q === p ? -1 : dicts[k]!.code(b, p, q, h);
         p = q;
         continue;
       }
-      const col = this.cols[k] as Float64Array;
+      const col = cols[k] as Float64Array;
       if (p === end || b[p] === 44) {
         col[n] = NaN;
         continue;
@@ -518,24 +548,28 @@ class Scanner {
           }
         }
       }
-      // The string route for this field: the grammar of parseCsvField decides.
-      let q = b.indexOf(44, p);
-      if (q === -1 || q > end) q = end;
-      const text = b.toString("utf8", p, q);
-      const v = parseCsvField(text, this.types[k]);
-      if (lastFieldError() !== null) return false;
-      if (kind === Kind.Time) this.summary.canonicalTimestamps = false;
-      else if (kind === Kind.Float && v !== v) this.summary.nullWords = true;
-      col[n] = v as number;
-      p = q;
+      p = this.stringField(b, p, end, k, col, n);
+      if (p < 0) return false;
     }
     if (p !== end) return false;
     this.lines[n] = this.line;
     this.summary.records++;
     this.dataRow++;
-    this.n = n + 1;
-    if (this.n === this.chunkRows) this.emit();
+    this.advance();
     return true;
+  }
+
+  /** A numeric field outside the fast grammars, parsed by parseCsvField; the end of the field, or -1 when it does not parse. */
+  private stringField(b: Buffer, p: number, end: number, k: number, col: Float64Array, n: number): number {
+    let q = b.indexOf(44, p);
+    if (q === -1 || q > end) q = end;
+    const kind = this.kinds[k];
+    const v = parseCsvField(b.toString("utf8", p, q), this.types[k]);
+    if (lastFieldError() !== null) return -1;
+    if (kind === Kind.Time) this.summary.canonicalTimestamps = false;
+    else if (kind === Kind.Float && v !== v) this.summary.nullWords = true;
+    col[n] = v as number;
+    return q;
   }
 
   /** Judge a record from its fields exactly as readCsvChunks does. */
@@ -575,8 +609,7 @@ class Scanner {
       return;
     }
     this.lines[n] = line;
-    this.n = n + 1;
-    if (this.n === this.chunkRows) this.emit();
+    this.advance();
   }
 
   finish(): void {

@@ -336,10 +336,14 @@ class MonotonicState {
   }
 }
 
+/** Single keys that are small non-negative integers (row ids, trip numbers) live in a bitmap. */
+const BITMAP_LIMIT = 1 << 27;
+
 /** An open-addressing hash set of numeric key tuples (-0 and 0 are one key). */
 class NumericKeySet {
   private keys: Float64Array;
   private used: Uint8Array;
+  private bits = new Uint8Array(0);
   private size = 0;
   private readonly f = new Float64Array(1);
   private readonly w = new Int32Array(this.f.buffer);
@@ -377,10 +381,30 @@ class NumericKeySet {
   }
 
   has(parts: Float64Array): boolean {
+    if (this.arity === 1) {
+      const v = parts[0];
+      if (v >= 0 && v < BITMAP_LIMIT && (v | 0) === v) {
+        const byte = v >>> 3;
+        return byte < this.bits.length && (this.bits[byte] & (1 << (v & 7))) !== 0;
+      }
+    }
     return this.find(parts) >= 0;
   }
 
   add(parts: Float64Array): void {
+    if (this.arity === 1) {
+      const v = parts[0];
+      if (v >= 0 && v < BITMAP_LIMIT && (v | 0) === v) {
+        const byte = v >>> 3;
+        if (byte >= this.bits.length) {
+          const bits = new Uint8Array(Math.min(BITMAP_LIMIT >>> 3, Math.max(4096, 2 * (byte + 1))));
+          bits.set(this.bits);
+          this.bits = bits;
+        }
+        this.bits[byte] |= 1 << (v & 7);
+        return;
+      }
+    }
     const at = this.find(parts);
     if (at >= 0) return;
     const s = -1 - at;

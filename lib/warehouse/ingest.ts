@@ -1,12 +1,17 @@
 /**
  * Idempotent, validated, all-or-nothing loading of raw generator files into staging tables.
  *
- * Per file: the sha256 of its bytes is looked up in the ledger (a file seen before, under any name, is
- * skipped unread); rows stream through the table's expectation suite (lib/validate), bad rows go to
- * the quarantine table with their reasons, good rows go to a load table; rows whose natural key is
- * already staged (the same rows under another name or format) are quarantined as duplicates; the rest
- * are staged. The whole file is one transaction, and the ledger's CHECK makes the counts reconcile
- * (rows in = staged + quarantined) before it can commit, so a failure anywhere leaves nothing behind.
+ * Per file: the sha256 of its bytes identifies it in the ledger (a file seen before, under any name,
+ * stages nothing). A CSV file is checksummed and validated in one streamed pass by lib/validate's
+ * byte-level reader; when DuckDB's own CSV reader would read every field exactly as that pass did (no
+ * quoting, no CR LF, no null words, the generators' timestamp form, every row parseable), DuckDB
+ * stages the file itself and the rows the pass quarantined are removed by row number; otherwise the
+ * file is read again and the good rows are appended from JS. Parquet and JSON-lines files are read by
+ * DuckDB and validated chunk by chunk. Bad rows go to the quarantine table with their reasons; rows
+ * whose natural key is already staged (the same rows under another name or format) are quarantined as
+ * duplicates; the rest are staged. The whole file is one transaction, and the ledger's CHECK makes the
+ * counts reconcile (rows in = staged + quarantined) before it can commit, so a failure anywhere
+ * leaves nothing behind.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
@@ -15,10 +20,9 @@ import { join, resolve } from "node:path";
 import { DuckDBDataChunk, DuckDBDoubleType, DuckDBVarCharType, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
 import { DataError, WorkbenchError } from "../errors.js";
 import type { TableSchema } from "../simulate/table.js";
-import { readCsvChunks } from "../validate/read-csv.js";
+import { type CsvScanSummary, emptySummary, scanCsvChunks } from "../validate/scan-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
 import { type Warehouse, ident, literal } from "./db.js";
-import { type FileShape, ShapeScanner, fastCsvCheck } from "./fast-csv.js";
 import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
 
 /** Options of a file load. */
@@ -28,8 +32,9 @@ export interface IngestOptions {
   /** Rows per validation/append chunk (default 65536). */
   chunkRows?: number;
   /**
-   * "auto" (default): clean CSV files are checked and staged inside DuckDB, anything else row by row;
-   * "rows": always validate row by row in lib/validate. Outcomes are the same either way.
+   * "auto" (default): a CSV file DuckDB reads exactly as lib/validate does is staged by DuckDB's
+   * reader after validation; "rows": the good rows are always appended from JS. Every row is validated
+   * by lib/validate either way, and the outcomes are the same.
    */
   engine?: "auto" | "rows";
   /** Called after each chunk is staged in the load table; a throw aborts (and rolls back) the file. */
@@ -59,7 +64,7 @@ export interface IngestFileResult {
   extraColumns: string[];
   /** The validation report of the rows read (null for skipped files). */
   report: ValidationReport | null;
-  /** How the rows were validated: "sql" (clean CSV checked in DuckDB) or "rows" (lib/validate). */
+  /** How the good rows reached staging: "sql" (DuckDB's CSV reader, after validation) or "rows" (appended from JS). */
   engine: "sql" | "rows" | null;
   durationMs: number;
 }
@@ -94,21 +99,19 @@ export async function ensureStaging(wh: Warehouse, t: RawTable): Promise<void> {
   await wh.exec(stagingDdl(t));
 }
 
-/** The sha256 (hex), size and line shape of a file, in one streamed pass. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number; shape: FileShape }> {
+/** The sha256 (hex) and size of a file, in one streamed pass. */
+export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
-  const scanner = new ShapeScanner();
   let bytes = 0;
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       hash.update(chunk as Buffer);
-      scanner.push(chunk as Buffer);
       bytes += (chunk as Buffer).length;
     }
   } catch (cause) {
     throw new DataError(`${path}: cannot read (${(cause as Error).message})`, { cause });
   }
-  return { sha256: hash.digest("hex"), bytes, shape: scanner.shape() };
+  return { sha256: hash.digest("hex"), bytes };
 }
 
 function formatOf(path: string): "csv" | "parquet" | "jsonl" {
@@ -147,7 +150,13 @@ class LoadAppender {
       for (let c = 0; c < arrays.length; c++) {
         const vector = this.batch.getColumnVector(c);
         const src = arrays[c];
-        if (this.cols[c].text) {
+        const labels = chunk.labels?.[this.cols[c].name];
+        if (labels !== undefined) {
+          for (let i = 0; i < m; i++) {
+            const code = src[start + i] as number;
+            vector.setItem(i, code < 0 ? null : labels[code]);
+          }
+        } else if (this.cols[c].text) {
           for (let i = 0; i < m; i++) {
             const v = src[start + i];
             vector.setItem(i, v === null || v === undefined ? null : String(v));
@@ -326,21 +335,71 @@ async function stage(wh: Warehouse, t: RawTable, sha256: string, src: StageSourc
   return { staged: (await wh.count(t.staging)) - staged0, duplicates };
 }
 
+/** What the one JS pass over a CSV file found: the report, the summary and the quarantined rows (null when too many to hold). */
+interface CsvPass {
+  report: ValidationReport;
+  summary: CsvScanSummary;
+  quarantine: QuarantineRecord[] | null;
+}
+
+/** Quarantined rows the first pass keeps in memory; beyond this the file is reloaded row by row. */
+const MAX_HELD_QUARANTINE = 100_000;
+
+/** Checksum and validate a CSV file in one streamed pass, keeping only the quarantined rows. */
+async function validateCsvPass(t: RawTable, file: string, chunkRows: number, options: IngestOptions): Promise<CsvPass> {
+  const summary = emptySummary();
+  const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
+  let quarantine: QuarantineRecord[] | null = [];
+  const hold = (records: readonly QuarantineRecord[]): void => {
+    if (quarantine === null || records.length === 0) return;
+    if (quarantine.length + records.length > MAX_HELD_QUARANTINE) quarantine = null;
+    else for (const r of records) quarantine.push(r);
+  };
+  for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: true }, summary)) {
+    validator.addUnparseable(block.quarantined);
+    hold(block.quarantined);
+    hold(validator.validate(block.chunk).quarantined);
+    options.onProgress?.({ path: file, rows: summary.records, bytes: summary.bytes });
+  }
+  return { report: validator.report(), summary, quarantine };
+}
+
+/** Whether DuckDB's CSV reader would read every field of the file exactly as the JS pass did. */
+function canReadDirectly(s: CsvScanSummary): boolean {
+  return s.unparseable === 0 && !s.quotes && !s.carriageReturns && !s.nullWords && s.canonicalTimestamps && s.records > 0;
+}
+
+/** The generators' timestamp form for DuckDB's strptime. */
+const GENERATOR_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%gZ";
+
+/** A read_csv call typing every column as its staging column (extra columns as text). */
+function readCsvSql(t: RawTable, file: string, header: readonly string[]): string {
+  const spec = header.map((h) => {
+    const c = t.schema.columns.find((x) => x.name === h);
+    return `${literal(h)}: ${literal(c ? sqlType(c) : "VARCHAR")}`;
+  });
+  return `read_csv(${literal(file)}, header = true, columns = {${spec.join(", ")}}, auto_detect = false, strict_mode = true, null_padding = false, delim = ',', quote = '"', escape = '"', timestampformat = ${literal(GENERATOR_TIMESTAMP)})`;
+}
+
 /** Load one raw file into its staging table (idempotent; one transaction). */
 export async function ingestFile(wh: Warehouse, path: string, options: IngestOptions = {}): Promise<IngestFileResult> {
   const started = performance.now();
   const file = resolve(path);
   const format = formatOf(file);
-  const t = options.table ? rawTableNamed(options.table) : rawTableForPath(file);
-  if (!t) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
-  const { sha256, bytes, shape } = await sha256File(file);
+  const found = options.table ? rawTableNamed(options.table) : rawTableForPath(file);
+  if (!found) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
+  const t: RawTable = found;
+  const chunkRows = options.chunkRows ?? 65_536;
+  // CSV: one pass over the bytes computes the checksum and validates every row in JS; Parquet and
+  // JSON lines are hashed first and validated inside the transaction.
   await ensureStaging(wh, t);
+  const pass = format === "csv" ? await validateCsvPass(t, file, chunkRows, options) : null;
+  const { sha256, bytes } = pass ? { sha256: pass.summary.sha256!, bytes: pass.summary.bytes } : await sha256File(file);
   const base = { path: file, sha256, staging: t.staging, format, bytes } as const;
   const seen = await wh.rows(`SELECT path FROM wh_ingested_files WHERE sha256 = ?`, [sha256]);
   if (seen.length > 0) {
     return { ...base, status: "skipped", skippedBecause: String(seen[0].path), rowsIn: 0, rowsStaged: 0, rowsQuarantined: 0, rowsDuplicate: 0, extraColumns: [], report: null, engine: null, durationMs: performance.now() - started };
   }
-  const chunkRows = options.chunkRows ?? 65_536;
   const cols = loadColumns(t);
   const timestampColumns = new Set(t.schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name));
   /** Validate row by row (lib/validate) into the load table; quarantined rows go to wh_quarantine. */
@@ -377,7 +436,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
       const load = await openLoad();
       const q = await openQuarantine();
       try {
-        for await (const block of readCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
+        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
           for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
           await handle(block.chunk, block.quarantined, load, q);
         }
@@ -404,19 +463,55 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     );
     return { report: validator.report(), quarantined: quarantinedByValidation, extra: [...extra] };
   };
-  // The fast check runs before the transaction: a parse error there must not abort the file's load.
-  const fast = format === "csv" && (options.engine ?? "auto") === "auto" ? await fastCsvCheck(wh, t, file, shape) : null;
+  // DuckDB's reader may stage the rows of a validated CSV file when it would read every field exactly
+  // as the JS pass did: no quoting, no CR LF, no null words, timestamps in the generators' one form,
+  // and every row parseable (rows that failed an expectation are removed by row number afterwards).
+  const direct = pass !== null && (options.engine ?? "auto") === "auto" && pass.quarantine !== null && canReadDirectly(pass.summary);
   try {
     return await wh.transaction(async () => {
       let report: ValidationReport;
       let source: StageSource;
       let quarantinedByValidation = 0;
       const extra = new Set<string>();
-      if (fast) {
-        report = fast.report;
-        for (const x of fast.extraColumns) extra.add(x);
-        // No blank lines and no quotes: data row r sits on line r + 2.
-        source = { table: fast.table, value: (c, a) => `${a}.${ident(c.name)}`, row: (a) => `${a}.rowid`, line: (a) => `${a}.rowid + 2` };
+      if (direct && pass && pass.quarantine) {
+        report = pass.report;
+        for (const h of pass.summary.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
+        quarantinedByValidation = pass.quarantine.length;
+        if (pass.quarantine.length > 0) {
+          await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
+          const q = new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
+          try {
+            q.append(pass.quarantine, timestampColumns);
+          } finally {
+            q.close();
+          }
+          await wh.exec(
+            `INSERT INTO wh_quarantine SELECT ${literal(sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+          );
+        }
+        const reader = readCsvSql(t, file, pass.summary.header);
+        if (pass.quarantine.length === 0 && (await wh.count(t.staging)) === 0) {
+          // The common case: a clean file into an empty table, straight from the reader.
+          const stg = ident(t.staging);
+          const before = await wh.count(t.staging);
+          await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => ident(c.name)).join(", ")}, ${literal(sha256)} FROM ${reader}`);
+          const staged = (await wh.count(t.staging)) - before;
+          return await finishLoad({ staged, duplicates: 0 }, report, quarantinedByValidation, extra, "sql");
+        }
+        await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_fast AS SELECT * FROM ${reader}`);
+        if (pass.quarantine.length > 0) {
+          await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_bad (r BIGINT)`);
+          const app = await wh.connection.createAppender("_wh_bad", null, "temp");
+          for (const r of pass.quarantine) {
+            app.appendBigInt(BigInt(r.row));
+            app.endRow();
+          }
+          app.flushSync();
+          app.closeSync();
+          await wh.exec(`DELETE FROM _wh_fast WHERE rowid IN (SELECT r FROM _wh_bad); DROP TABLE _wh_bad`);
+        }
+        // No quotes and no blank lines: data row r sits on line r + 2.
+        source = { table: "_wh_fast", value: (c, a) => `${a}.${ident(c.name)}`, row: (a) => `${a}.rowid`, line: (a) => `${a}.rowid + 2` };
         options.onProgress?.({ path: file, rows: report.rowsIn, bytes });
       } else {
         const byRows = await validateRows();
@@ -425,43 +520,53 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         for (const x of byRows.extra) extra.add(x);
         source = { table: LOAD_TABLE, value: converted, row: (a) => `${a}._row`, line: (a) => `${a}._line` };
       }
-      const { staged, duplicates } = await stage(wh, t, sha256, source);
-      await wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}; DROP TABLE IF EXISTS _wh_fast`);
-      const quarantined = quarantinedByValidation + duplicates;
-      if (staged + quarantined !== report.rowsIn) {
-        throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
-      }
-      await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
-        sha256,
-        file,
-        t.staging,
-        format,
-        bytes,
-        report.rowsIn,
-        staged,
-        quarantined,
-        duplicates,
-      ]);
-      const result: IngestFileResult = {
-        ...base,
-        status: "loaded",
-        rowsIn: report.rowsIn,
-        rowsStaged: staged,
-        rowsQuarantined: quarantined,
-        rowsDuplicate: duplicates,
-        extraColumns: [...extra],
-        report,
-        engine: fast ? "sql" : "rows",
-        durationMs: performance.now() - started,
-      };
-      await options.beforeCommit?.(result);
-      return result;
+      return await finishLoad(await stage(wh, t, sha256, source), report, quarantinedByValidation, extra, direct ? "sql" : "rows");
     });
   } catch (error) {
     if (error instanceof WorkbenchError) throw error;
     throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
   } finally {
-    if (fast) await wh.exec(`DROP TABLE IF EXISTS ${fast.table}`);
+    if (direct) await wh.exec(`DROP TABLE IF EXISTS _wh_fast; DROP TABLE IF EXISTS _wh_bad`);
+  }
+
+  /** Reconcile the counts, write the ledger row and build the result (inside the transaction). */
+  async function finishLoad(
+    { staged, duplicates }: { staged: number; duplicates: number },
+    report: ValidationReport,
+    quarantinedByValidation: number,
+    extra: Set<string>,
+    engine: "sql" | "rows",
+  ): Promise<IngestFileResult> {
+    await wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}; DROP TABLE IF EXISTS _wh_fast`);
+    const quarantined = quarantinedByValidation + duplicates;
+    if (staged + quarantined !== report.rowsIn) {
+      throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
+    }
+    await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
+      sha256,
+      file,
+      t.staging,
+      format,
+      bytes,
+      report.rowsIn,
+      staged,
+      quarantined,
+      duplicates,
+    ]);
+    const result: IngestFileResult = {
+      ...base,
+      status: "loaded",
+      rowsIn: report.rowsIn,
+      rowsStaged: staged,
+      rowsQuarantined: quarantined,
+      rowsDuplicate: duplicates,
+      extraColumns: [...extra],
+      report,
+      engine,
+      durationMs: performance.now() - started,
+    };
+    await options.beforeCommit?.(result);
+    return result;
   }
 }
 

@@ -2,20 +2,18 @@
  * Validate one raw file (CSV, Parquet or JSON lines) against its table's suite without loading it:
  * the report, the quarantined rows with reasons and a readable summary go to the given paths.
  */
-import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { DataError } from "../errors.js";
 import { validateCsvFile, validateChunks, type ValidationOutputs } from "../validate/run.js";
-import { type ValidationReport, formatReport } from "../validate/validator.js";
+import type { ValidationReport } from "../validate/validator.js";
 import { openWarehouse } from "./db.js";
-import { fastCsvCheck, fileShape } from "./fast-csv.js";
 import { duckChunks } from "./ingest.js";
 import { type RawTable, rawTableForPath, rawTableNamed } from "./tables.js";
 
 /** Validate a raw file; the suite is named or judged from the file name. */
 export async function validateRawFile(
   path: string,
-  options: ValidationOutputs & { suite?: string; chunkRows?: number; sqlDir?: string; engine?: "auto" | "rows"; memoryLimit?: string } = {},
+  options: ValidationOutputs & { suite?: string; chunkRows?: number; sqlDir?: string; memoryLimit?: string } = {},
 ): Promise<{ table: RawTable; report: ValidationReport }> {
   const file = resolve(path);
   const table = options.suite ? rawTableNamed(options.suite) : rawTableForPath(file);
@@ -23,21 +21,7 @@ export async function validateRawFile(
   const outputs: ValidationOutputs = { quarantinePath: options.quarantinePath, reportPath: options.reportPath, summaryPath: options.summaryPath };
   const lower = file.toLowerCase();
   if (lower.endsWith(".csv")) {
-    // A clean file is vouched for by DuckDB in one parallel pass; anything else is read row by row.
-    if (options.engine !== "rows") {
-      const wh = await openWarehouse({ path: ":memory:", sqlDir: options.sqlDir, memoryLimit: options.memoryLimit, ledger: false });
-      try {
-        const fast = await fastCsvCheck(wh, table, file, await fileShape(file));
-        if (fast) {
-          if (outputs.reportPath) await writeFile(outputs.reportPath, JSON.stringify(fast.report, null, 2) + "\n");
-          if (outputs.summaryPath) await writeFile(outputs.summaryPath, formatReport(fast.report));
-          if (outputs.quarantinePath) await writeFile(outputs.quarantinePath, "");
-          return { table, report: fast.report };
-        }
-      } finally {
-        wh.close();
-      }
-    }
+    // The byte-level reader and the column kernels of lib/validate: no database involved.
     const report = await validateCsvFile(file, table.suite, { columns: table.schema, chunkRows: options.chunkRows, ...outputs });
     return { table, report };
   }
