@@ -1,5 +1,8 @@
-"""pandas + scikit-learn peer of the anomaly bench: the same feature families, scaler and
-isolation forest on the same telemetry (raw float64 columns written by bench.ts). Prints JSON timings."""
+"""pandas + scikit-learn peer of the anomaly bench: the same 102 features (same order), scaler and
+isolation forest on the same telemetry blocks (raw float64 columns written by bench.ts), block by
+block exactly as bench.ts does: features per block, fit on block 0's first-half RUN rows, scale +
+score every block's second-half RUN rows. Prints JSON timings (summed over blocks) and block 0's
+feature column sums."""
 import json
 import sys
 import time
@@ -13,25 +16,44 @@ from sklearn.preprocessing import StandardScaler
 CHANNELS = ["voltage_v", "current_a", "temp_c", "rpm", "vibration_g"]
 
 
-def main() -> None:
-    d = sys.argv[1]
-    meta = json.load(open(f"{d}/meta.json"))
+def season_resid(x: pd.Series, dev: pd.Series, k: pd.Series, period: int, bins: int) -> pd.Series:
+    """Causal classical decomposition (lib/features/industrial.ts): x - mean of the previous `period`
+    samples - mean deviation of the same phase bin in earlier completed periods (full-level samples only)."""
+    gx = x.groupby(dev, sort=False)
+    prev = gx.shift(1)
+    level = prev.groupby(dev, sort=False).rolling(period, min_periods=1).mean().reset_index(level=0, drop=True)
+    level = level.fillna(x)  # the first sample of a device: no earlier samples, residual 0
+    d = x - level
+    valid = k >= period
+    cyc = (k // period).to_numpy()
+    b = ((k % period) * bins // period).to_numpy()
+    g = pd.DataFrame({"dev": dev.to_numpy(), "b": b, "c": cyc, "s": d.where(valid, 0.0).to_numpy(), "n": valid.astype(float).to_numpy()})
+    per = g.groupby(["dev", "b", "c"], sort=True)[["s", "n"]].sum()
+    # Exclusive cumulative sums over completed periods of the same device and bin.
+    cum = per.groupby(level=[0, 1]).cumsum() - per
+    idx = pd.MultiIndex.from_arrays([g["dev"], g["b"], g["c"]])
+    s = cum["s"].reindex(idx).to_numpy()
+    n = cum["n"].reindex(idx).to_numpy()
+    out = d.to_numpy() - np.where(n > 0, s / np.where(n > 0, n, 1), 0.0)
+    return pd.Series(out, index=x.index)
+
+
+def features(cols: dict, meta: dict) -> np.ndarray:
     windows, fft_w, hop, tw = meta["windows"], meta["fftWindow"], meta["fftHop"], meta["transitionWindow"]
-    cols = {c: np.fromfile(f"{d}/{c}.f64", dtype=np.float64) for c in ["device_id", "state", *CHANNELS]}
-    t0 = time.perf_counter()
     df = pd.DataFrame(cols)
     df["k"] = df.groupby("device_id").cumcount()
     df = df.sort_values(["device_id", "k"], kind="stable")
     g = df.groupby("device_id", sort=False)
     feats = {}
     for c in CHANNELS:
-        x = g[c].ffill().fillna(0.0)
+        x = g[c].ffill()
+        x = x.fillna(x.groupby(df["device_id"]).transform("first")).fillna(0.0)  # before the first reading: the first one seen
         df[c] = x
         gx = df.groupby("device_id", sort=False)[c]
         feats[f"{c}_value"] = x
         feats[f"{c}_delta"] = gx.diff().fillna(0.0)
-        kx = x * df["k"]
-        df["_kx"] = kx
+        feats[f"{c}_season_resid"] = season_resid(x, df["device_id"], df["k"], meta["seasonalPeriod"], meta["seasonalBins"])
+        df["_kx"] = x * df["k"]
         for w in windows:
             r = gx.rolling(w, min_periods=1)
             mean = r.mean().reset_index(level=0, drop=True)
@@ -43,7 +65,7 @@ def main() -> None:
             # Least-squares slope from rolling sums of x and k*x.
             sx = r.sum().reset_index(level=0, drop=True)
             skx = df.groupby("device_id", sort=False)["_kx"].rolling(w, min_periods=1).sum().reset_index(level=0, drop=True)
-            m = df.groupby("device_id", sort=False)["k"].transform(lambda s: np.minimum(np.arange(len(s)) + 1, w)).astype(float)
+            m = np.minimum(df["k"] + 1, w).astype(float)
             lo = df["k"] + 1 - m
             sjx = skx - lo * sx
             sj = m * (m - 1) / 2
@@ -51,7 +73,7 @@ def main() -> None:
             den = (m * sjj - sj * sj).replace(0, np.nan)
             feats[f"{c}_slope_{w}"] = ((m * sjx - sj * sx) / den).fillna(0.0)
             feats[f"{c}_z_{w}"] = ((x - mean) / std.where(std > 1e-12)).fillna(0.0)
-        # FFT over hop-aligned trailing windows, forward-filled between hops.
+        # FFT over hop-aligned trailing windows, carried forward between hops.
         energy = np.zeros(len(df))
         peak = np.zeros(len(df))
         share = np.zeros(len(df))
@@ -77,29 +99,62 @@ def main() -> None:
         feats[f"{c}_fft_energy_{fft_w}"] = pd.Series(energy, index=df.index)
         feats[f"{c}_fft_peak_bin_{fft_w}"] = pd.Series(peak, index=df.index)
         feats[f"{c}_fft_peak_share_{fft_w}"] = pd.Series(share, index=df.index)
-        miss = pd.Series(cols[c][df.index.to_numpy()], index=df.index).isna()
+        raw = pd.Series(cols[c][df.index.to_numpy()], index=df.index)
+        miss = raw.isna()
         block = (~miss).groupby(df["device_id"]).cumsum()
         feats[f"{c}_missing_streak"] = miss.groupby([df["device_id"], block]).cumsum().astype(float)
-        same = gx.diff().eq(0)
-        block2 = (~same).groupby(df["device_id"]).cumsum()
-        feats[f"{c}_stuck_streak"] = same.groupby([df["device_id"], block2]).cumsum().astype(float)
+        # Stuck: a reading equal to the last reading (missing samples neither extend nor reset the streak).
+        rd = raw.dropna()
+        same = rd.groupby(df["device_id"].loc[rd.index]).diff().eq(0)
+        blk = (~same).groupby(df["device_id"].loc[rd.index]).cumsum()
+        st = same.groupby([df["device_id"].loc[rd.index], blk]).cumsum().astype(float)
+        feats[f"{c}_stuck_streak"] = st.reindex(df.index).groupby(df["device_id"]).ffill().fillna(0.0)
     changed = g["state"].diff().fillna(0).ne(0).astype(float)
     feats["state_transitions"] = changed.groupby(df["device_id"]).rolling(tw, min_periods=1).sum().reset_index(level=0, drop=True)
     block3 = changed.groupby(df["device_id"]).cumsum()
     feats["time_since_state_change"] = df.groupby([df["device_id"], block3]).cumcount().astype(float)
     X = pd.DataFrame(feats).to_numpy()
-    t1 = time.perf_counter()
-    k = df["k"].to_numpy()
-    split = int((k.max() + 1) * 0.5)
-    train = (k < split) & (df["state"].to_numpy() == 0)
-    scored = (k >= split) & (df["state"].to_numpy() == 0)
-    scaler = StandardScaler().fit(X[train])
-    forest = IsolationForest(n_estimators=100, max_samples=256, random_state=0).fit(scaler.transform(X[train]))
-    t2 = time.perf_counter()
-    scores = -forest.score_samples(scaler.transform(X[scored]))
-    t3 = time.perf_counter()
-    print(json.dumps({"rows": len(df), "features": X.shape[1], "train": int(train.sum()), "scored": int(scored.sum()),
-                      "features_s": t1 - t0, "fit_s": t2 - t1, "score_s": t3 - t2, "mean_score": float(scores.mean())}))
+    return X, df["k"].to_numpy(), df["state"].to_numpy()
+
+
+def main() -> None:
+    d = sys.argv[1]
+    meta = json.load(open(f"{d}/meta.json"))
+    split = int(meta["samples"] * 0.5)
+    t_feat = t_fit = t_score = 0.0
+    rows = n_train = n_scored = 0
+    score_sum = 0.0
+    colsums = []
+    scaler = forest = None
+    nfeat = 0
+    for b in range(meta["blocks"]):
+        cols = {c: np.fromfile(f"{d}/b{b}_{c}.f64", dtype=np.float64) for c in ["device_id", "state", *CHANNELS]}
+        t0 = time.perf_counter()
+        X, k, state = features(cols, meta)
+        t1 = time.perf_counter()
+        t_feat += t1 - t0
+        rows += len(X)
+        nfeat = X.shape[1]
+        if b == 0:
+            colsums = X.sum(axis=0).tolist()
+        t2 = time.perf_counter()
+        scored = (k >= split) & (state == 0)
+        t3 = time.perf_counter()
+        if forest is None:
+            train = (k < split) & (state == 0)
+            scaler = StandardScaler().fit(X[train])
+            forest = IsolationForest(n_estimators=100, max_samples=256, random_state=0).fit(scaler.transform(X[train]))
+            n_train = int(train.sum())
+        t4 = time.perf_counter()
+        s = -forest.score_samples(scaler.transform(X[scored]))
+        t5 = time.perf_counter()
+        t_fit += t4 - t3
+        t_score += (t3 - t2) + (t5 - t4)
+        n_scored += len(s)
+        score_sum += float(s.sum())
+        del X
+    print(json.dumps({"rows": rows, "features": nfeat, "train": n_train, "scored": n_scored,
+                      "features_s": t_feat, "fit_s": t_fit, "score_s": t_score, "mean_score": score_sum / max(1, n_scored), "colsums": colsums}))
 
 
 if __name__ == "__main__":

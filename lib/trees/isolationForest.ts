@@ -51,10 +51,132 @@ function checkFinite(x: FeatureMatrix, what: string): void {
   }
 }
 
+/**
+ * Isolation trees packed for scoring finite rows: per node the split feature and the first child
+ * side by side in one Int32Array and the threshold in a Float64Array; the two children of a node
+ * are adjacent (child = first + (x > threshold)), and leaves loop on themselves (threshold
+ * +Infinity, value kept aside), so every row takes exactly its tree's depth in branch-free steps,
+ * 8 rows at a time, over row blocks small enough to stay in cache for all trees. Sums follow the
+ * flat forest's order (tree by tree, `out += leaf / trees`), so path lengths are bit-identical.
+ */
+class PackedIsolationTrees {
+  private readonly link: Int32Array;
+  private readonly thr: Float64Array;
+  private readonly value: Float64Array;
+  private readonly root: Int32Array;
+  private readonly depth: Int32Array;
+
+  constructor(trees: readonly Tree[]) {
+    let total = 0;
+    for (const t of trees) total += t.feature.length + t.leafCover.length;
+    this.link = new Int32Array(2 * total);
+    this.thr = new Float64Array(total);
+    this.value = new Float64Array(total);
+    this.root = new Int32Array(trees.length);
+    this.depth = new Int32Array(trees.length);
+    let base = 0;
+    trees.forEach((t, ti) => {
+      const m = t.feature.length;
+      const L = t.leafCover.length;
+      // Breadth-first renumbering puts each node's two children next to each other.
+      const key = (c: number): number => (c >= 0 ? c : m + ~c);
+      const ids = new Int32Array(m + L);
+      const queue: number[] = [m === 0 ? ~0 : 0];
+      let next = 0;
+      ids[key(queue[0])] = next++;
+      for (let q = 0; q < queue.length; q++) {
+        const c = queue[q];
+        const id = base + ids[key(c)];
+        if (c >= 0) {
+          const l = t.left[c];
+          const r = t.right[c];
+          ids[key(l)] = next++;
+          ids[key(r)] = next++;
+          this.thr[id] = t.threshold[c];
+          this.link[2 * id] = t.feature[c];
+          this.link[2 * id + 1] = base + ids[key(l)];
+          queue.push(l, r);
+        } else {
+          this.thr[id] = Infinity;
+          this.link[2 * id] = 0;
+          this.link[2 * id + 1] = id;
+          this.value[id] = t.leafValue[~c];
+        }
+      }
+      let depth = 0;
+      for (let l = 0; l < L; l++) depth = Math.max(depth, t.leafDepth[l]);
+      this.root[ti] = base;
+      this.depth[ti] = m === 0 ? 0 : depth;
+      base += m + L;
+    });
+  }
+
+  /** Add scale x each tree's leaf value, tree by tree, to out[r] for every row r of a row-major matrix. */
+  addPathLengths(values: Float64Array | Float32Array, nRows: number, p: number, out: Float64Array, scale: number): void {
+    // About 64 KB of row data per block.
+    const block = Math.max(8, Math.min(1024, (Math.floor(8192 / Math.max(1, p)) >> 3) << 3));
+    for (let b0 = 0; b0 < nRows; b0 += block) this.block(values, b0, Math.min(nRows, b0 + block), p, out, scale);
+  }
+
+  private block(values: Float64Array | Float32Array, begin: number, end: number, p: number, out: Float64Array, scale: number): void {
+    const link = this.link;
+    const thr = this.thr;
+    const value = this.value;
+    for (let t = 0; t < this.root.length; t++) {
+      const root = this.root[t];
+      const depth = this.depth[t];
+      let r = begin;
+      for (; r + 7 < end; r += 8) {
+        const o0 = r * p;
+        const o1 = o0 + p;
+        const o2 = o1 + p;
+        const o3 = o2 + p;
+        const o4 = o3 + p;
+        const o5 = o4 + p;
+        const o6 = o5 + p;
+        const o7 = o6 + p;
+        let n0 = root;
+        let n1 = root;
+        let n2 = root;
+        let n3 = root;
+        let n4 = root;
+        let n5 = root;
+        let n6 = root;
+        let n7 = root;
+        for (let s = 0; s < depth; s++) {
+          n0 = link[2 * n0 + 1] + +(values[o0 + link[2 * n0]] > thr[n0]);
+          n1 = link[2 * n1 + 1] + +(values[o1 + link[2 * n1]] > thr[n1]);
+          n2 = link[2 * n2 + 1] + +(values[o2 + link[2 * n2]] > thr[n2]);
+          n3 = link[2 * n3 + 1] + +(values[o3 + link[2 * n3]] > thr[n3]);
+          n4 = link[2 * n4 + 1] + +(values[o4 + link[2 * n4]] > thr[n4]);
+          n5 = link[2 * n5 + 1] + +(values[o5 + link[2 * n5]] > thr[n5]);
+          n6 = link[2 * n6 + 1] + +(values[o6 + link[2 * n6]] > thr[n6]);
+          n7 = link[2 * n7 + 1] + +(values[o7 + link[2 * n7]] > thr[n7]);
+        }
+        out[r] += scale * value[n0];
+        out[r + 1] += scale * value[n1];
+        out[r + 2] += scale * value[n2];
+        out[r + 3] += scale * value[n3];
+        out[r + 4] += scale * value[n4];
+        out[r + 5] += scale * value[n5];
+        out[r + 6] += scale * value[n6];
+        out[r + 7] += scale * value[n7];
+      }
+      for (; r < end; r++) {
+        const o = r * p;
+        let n = root;
+        for (let s = 0; s < depth; s++) n = link[2 * n + 1] + +(values[o + link[2 * n]] > thr[n]);
+        out[r] += scale * value[n];
+      }
+    }
+  }
+}
+
 /** A fitted isolation forest. */
 export class IsolationForest {
   readonly kind = "IsolationForest";
   private readonly flat: FlatForest;
+  private packed: PackedIsolationTrees | null = null;
 
   constructor(
     readonly numFeatures: number,
@@ -83,7 +205,8 @@ export class IsolationForest {
    * that score many small blocks they have already checked (finite values, nCols = numFeatures).
    */
   addPathLengths(x: FeatureMatrix, out: Float64Array): void {
-    this.flat.addPredictions(x, out, 1, 0, this.trees.length, 1 / this.trees.length);
+    if (this.packed === null) this.packed = new PackedIsolationTrees(this.trees);
+    this.packed.addPathLengths(x.values, x.nRows, x.nCols, out, 1 / this.trees.length);
   }
 
   /** Normality score like scikit-learn's `score_samples`: -2^(-E[h]/c(maxSamples)), in [-1, 0); lower = more anomalous. */
