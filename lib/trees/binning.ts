@@ -192,12 +192,19 @@ export function binAt(d: BinnedData, f: number, r: number): number {
   return (d.packed[(f >>> 2) * d.nRows + r] >>> ((f & 3) << 3)) & 255;
 }
 
-/** Bin every value of the matrix (see BinnedData for the layout), optionally into shared memory. */
-export function binMatrix(x: FeatureMatrix, mappers: readonly BinMapper[], shared = false): BinnedData {
+/**
+ * Bin every value of the matrix (see BinnedData for the layout): into `target` when given (e.g.
+ * WebAssembly memory), else into a new array, in shared memory when `target` is true.
+ */
+export function binMatrix(x: FeatureMatrix, mappers: readonly BinMapper[], target: boolean | Uint32Array = false): BinnedData {
   const { nRows, nCols, values } = x;
   const numGroups = (nCols + 3) >>> 2;
+  if (typeof target !== "boolean" && target.length !== numGroups * nRows) {
+    throw new Error(`internal: binMatrix target holds ${target.length} words, expected ${numGroups * nRows}`);
+  }
   // Shared memory when histogram workers will read the codes.
-  const packed = shared ? new Uint32Array(new SharedArrayBuffer(numGroups * nRows * 4)) : new Uint32Array(numGroups * nRows);
+  const packed =
+    typeof target !== "boolean" ? target : target ? new Uint32Array(new SharedArrayBuffer(numGroups * nRows * 4)) : new Uint32Array(numGroups * nRows);
   // Numeric bounds padded to 256 with +Infinity: a fixed 8-step binary search, no length checks.
   const padded = new Float64Array(256 * nCols);
   const missBin = new Int32Array(nCols);

@@ -10,7 +10,7 @@
  * are never split; an empty training set, a single class, non-0/1 binary labels and a feature
  * count that differs from training at prediction are DataErrors.
  */
-import { DataError } from "../errors.js";
+import { ConfigError, DataError } from "../errors.js";
 import { createRng, type Rng } from "../util/random.js";
 import { binMatrix, buildBinMappers } from "./binning.js";
 import { defaultMetric, evaluateMetric, higherIsBetter } from "./evalMetrics.js";
@@ -29,6 +29,7 @@ import {
 import { resolveBoostingParams, type BoostingParams, type BoostingParamsInput, type MetricName } from "./params.js";
 import { leafIndexOf, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from "./tree.js";
 import { treeShapInto } from "./treeShap.js";
+import { WasmTrainingMemory } from "./wasmHistogram.js";
 
 /** Training or validation data: features, labels and optional sample weights. */
 export interface TreeDataset {
@@ -300,10 +301,14 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
     },
     binRng,
   );
-  const bins = binMatrix(x, mappers, params.numThreads > 1);
+  const wasm = params.histogramKernel === "js" ? null : WasmTrainingMemory.tryCreate(n, nf, params.numLeaves + 1, params.numThreads);
+  if (params.histogramKernel === "wasm" && wasm === null) {
+    throw new ConfigError("invalid boosting param histogramKernel: \"wasm\" (WebAssembly SIMD with shared memory is not available here, or the data exceed its 32-bit memory); use \"auto\" or \"js\"");
+  }
+  const bins = binMatrix(x, mappers, wasm !== null ? wasm.packed : params.numThreads > 1);
   const usable: number[] = [];
   for (let f = 0; f < nf; f++) if (mappers[f].totalBins >= 2) usable.push(f);
-  const learner = new HistTreeLearner(bins, mappers, params);
+  const learner = new HistTreeLearner(bins, mappers, params, wasm);
 
   const initScore = objective.initScores();
   const scores = new Float64Array(K * n);

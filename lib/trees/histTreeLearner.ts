@@ -15,6 +15,7 @@ import {
   type SplitConstraints,
 } from "./splitFinder.js";
 import { NodeKind, TreeBuilder, type Tree } from "./tree.js";
+import { WASM_BINS_PER_FEATURE, WasmHistogramWorkers, type WasmTrainingMemory } from "./wasmHistogram.js";
 
 // A local copy of splitFinder's HIST_STRIDE (see histogram.ts).
 const HIST_STRIDE = 2;
@@ -63,15 +64,44 @@ export class HistTreeLearner {
   private readonly catMask = new Uint8Array(256);
   private plan: FeaturePlan = { fullGroups: new Int32Array(0), singles: new Int32Array(0) };
   private readonly workers: HistogramWorkers | null;
+  private readonly wasmWorkers: WasmHistogramWorkers | null = null;
+  /** Per thread (main first): number of feature groups in its wasm group table for the current tree. */
+  private wasmShare: Int32Array;
 
+  /**
+   * With `wasm`, the bin codes must already sit in wasm.packed (binMatrix into it) and the
+   * histograms are built by the WebAssembly kernel; otherwise by the JavaScript kernels.
+   */
   constructor(
     private readonly data: BinnedData,
     private readonly mappers: readonly BinMapper[],
     private readonly params: GrowthParams,
+    private readonly wasm: WasmTrainingMemory | null = null,
   ) {
     const nRows = data.nRows;
     this.n = nRows;
     this.binOffset = new Int32Array(mappers.length + 1);
+    this.wasmShare = new Int32Array(Math.max(1, params.numThreads));
+    if (wasm !== null) {
+      if (wasm.packed !== data.packed) throw new Error("internal: the wasm learner needs the bin codes in wasm memory");
+      // The wasm layout: 256 bins per feature, whatever the feature's real count.
+      for (let f = 0; f <= mappers.length; f++) this.binOffset[f] = f * WASM_BINS_PER_FEATURE;
+      this.totalBins = wasm.histDoubles / HIST_STRIDE;
+      this.rows = wasm.rows;
+      this.tmp = new Uint32Array(nRows);
+      this.gh = wasm.gh;
+      const L = params.numLeaves;
+      this.pool = Array.from({ length: L + 1 }, (_, i) => wasm.pool.subarray(i * wasm.histDoubles, (i + 1) * wasm.histDoubles));
+      this.workers = null;
+      this.wasmWorkers = params.numThreads > 1 ? new WasmHistogramWorkers(wasm, params.numThreads - 1) : null;
+      this.leafBegin = new Int32Array(L);
+      this.leafCount = new Int32Array(L);
+      this.leafG = new Float64Array(L);
+      this.leafH = new Float64Array(L);
+      this.leafHist = new Int32Array(L);
+      this.best = Array.from({ length: L }, () => new SplitInfo());
+      return;
+    }
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
     this.totalBins = this.binOffset[mappers.length];
     const shared = params.numThreads > 1 && data.packed.buffer instanceof SharedArrayBuffer;
@@ -114,6 +144,7 @@ export class HistTreeLearner {
     const p = this.params;
     const rows = this.rows;
     this.plan = planFeatures(features, this.mappers.length);
+    if (this.wasm !== null) this.planWasm(features);
     const count = bag === null ? this.n : bagCount;
     let sumG = 0;
     let sumH = 0;
@@ -132,10 +163,19 @@ export class HistTreeLearner {
       }
     } else {
       rows.set(bag.subarray(0, count));
+      const gh = this.gh;
+      const byRow = this.wasm !== null;
       for (let i = 0; i < count; i++) {
         const r = rows[i];
-        sumG += grad[r];
-        sumH += hess[r];
+        const g = grad[r];
+        const h = hess[r];
+        // The wasm kernel reads gradient pairs in row order: lay out the bagged rows' pairs once.
+        if (byRow) {
+          gh[2 * r] = g;
+          gh[2 * r + 1] = h;
+        }
+        sumG += g;
+        sumH += h;
       }
     }
     const builder = new TreeBuilder(1);
@@ -234,12 +274,61 @@ export class HistTreeLearner {
   }
 
   private buildHist(grad: Float64Array, hess: Float64Array, begin: number, count: number, histIndex: number): void {
-    gatherGradients(grad, hess, this.rows, begin, count, this.gh);
+    // The JS kernels read leaf-ordered pairs; the wasm kernel reads them in row order, laid out in grow().
+    if (this.wasm === null) gatherGradients(grad, hess, this.rows, begin, count, this.gh);
     this.histograms(false, begin, count, histIndex);
+  }
+
+  /**
+   * Give each thread its share of the feature groups holding an active feature (whole groups:
+   * the inactive lanes are summed too, into histogram regions nobody reads).
+   */
+  private planWasm(features: Int32Array): void {
+    const wasm = this.wasm as WasmTrainingMemory;
+    const active = new Uint8Array(wasm.numGroups);
+    for (let i = 0; i < features.length; i++) active[features[i] >>> 2] = 1;
+    const groups: number[] = [];
+    for (let g = 0; g < wasm.numGroups; g++) if (active[g] === 1) groups.push(g);
+    const team = this.wasmWorkers === null ? 1 : this.wasmWorkers.size + 1;
+    const per = Math.ceil(groups.length / team);
+    for (let t = 0; t < team; t++) {
+      const from = Math.min(groups.length, t * per);
+      const to = Math.min(groups.length, from + per);
+      this.wasmShare[t] = wasm.setGroups(t, groups, from, to);
+    }
+    // Single-threaded leaves (small ones) use table 0 with every group.
+    this.wasmAll = groups;
+  }
+
+  private wasmAll: number[] = [];
+
+  private wasmHistograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
+    const wasm = this.wasm as WasmTrainingMemory;
+    const workers = this.wasmWorkers;
+    if (workers === null || count < PARALLEL_MIN_ROWS || this.wasmShare[1] === 0) {
+      const all = this.wasmAll;
+      if (workers !== null) wasm.setGroups(0, all, 0, all.length);
+      wasm.run(0, all.length, sequential, begin, count, histIndex);
+      if (workers !== null) wasm.setGroups(0, all, 0, this.wasmShare[0]);
+      return;
+    }
+    let started = 0;
+    for (let w = 0; w < workers.size; w++) {
+      const n = this.wasmShare[w + 1];
+      if (n === 0) break;
+      workers.start(w, wasm.job(w + 1, n, sequential, begin, count, histIndex));
+      started++;
+    }
+    wasm.run(0, this.wasmShare[0], sequential, begin, count, histIndex);
+    for (let w = 0; w < started; w++) workers.wait(w);
   }
 
   /** Fill pool[histIndex] for the leaf's rows, sharing the feature groups with the workers if any. */
   private histograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
+    if (this.wasm !== null) {
+      this.wasmHistograms(sequential, begin, count, histIndex);
+      return;
+    }
     const hist = this.pool[histIndex];
     const rows = sequential ? null : this.rows;
     const plan = this.plan;
@@ -266,6 +355,7 @@ export class HistTreeLearner {
   /** Stop the histogram workers (if any); the learner must not be used afterwards. */
   close(): void {
     this.workers?.close();
+    this.wasmWorkers?.close();
   }
 
   private findBest(leaf: number, depth: number, features: Int32Array, builder: TreeBuilder): void {

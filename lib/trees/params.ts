@@ -43,6 +43,11 @@ export const boostingParamsSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   /** Threads for histogram construction (worker_threads); results are identical for any count. */
   numThreads: z.number().int().min(1).max(64).default(1),
+  /**
+   * Histogram kernel: "wasm" (WebAssembly SIMD, the fast one), "js" (plain JavaScript) or "auto"
+   * (wasm where available). Both give bit-identical models.
+   */
+  histogramKernel: z.enum(["auto", "wasm", "js"]).default("auto"),
 });
 
 /** Parameters as the caller writes them (all optional). */

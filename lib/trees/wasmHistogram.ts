@@ -1,0 +1,420 @@
+/**
+ * The histogram kernel of gradient boosting as a small WebAssembly module with 128-bit SIMD: a
+ * (gradient, hessian) pair is one f64x2 lane pair, so each feature's update is one load, one add
+ * and one store, with no bounds checks. The module is emitted byte by byte below (no toolchain or
+ * binary blob) and works on a shared linear memory that holds the bin codes, the row order, the
+ * gradient pairs and the histogram pool, so worker threads can run the same code on the same data.
+ *
+ * Every bin still receives its rows' gradients in leaf order, one IEEE addition at a time, so the
+ * histograms equal the JavaScript kernels' bit for bit (f64x2.add is two independent f64 adds).
+ *
+ * Histogram layout here: every feature owns 256 bins (feature f's bin b at pair index 256 f + b),
+ * whatever its real bin count; groups of four features are then 16 KiB apart and a group's four
+ * lanes are at fixed offsets (0, 4, 8, 12 KiB), which the kernel folds into its load/store offsets.
+ */
+import { Worker } from "node:worker_threads";
+
+/** Bins reserved per feature in the wasm histogram layout. */
+export const WASM_BINS_PER_FEATURE = 256;
+const GROUP_BYTES = 4 * WASM_BINS_PER_FEATURE * 16;
+const PAGE = 65536;
+
+// --- A minimal WebAssembly binary writer (only what the kernel needs). ---
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function str(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: 0x02,
+  loop: 0x03,
+  br: 0x0c,
+  brIf: 0x0d,
+  end: 0x0b,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  i32Load: 0x28,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32And: 0x71,
+  i32Shl: 0x74,
+  i32ShrU: 0x76,
+};
+const simd = (code: number) => [0xfd, ...uleb(code)];
+const V128_LOAD = 0x00;
+const V128_STORE = 0x0b;
+const F64X2_ADD = 0xf0;
+
+/**
+ * Kernel body. Params: 0 = first (row index for the sequential kernel, byte address of
+ * rows[begin] otherwise), 1 = count, 2 = gh byte address (pairs in row order), 3 = histogram byte address,
+ * 4 = group table byte address (per group: column byte address, histogram byte offset),
+ * 5 = number of groups. Locals: 6 k, 7 r4, 8 gp, 9 gEnd, 10 w, 11 a, 12 base, 13 ghv (v128).
+ */
+function kernelBody(sequential: boolean): number[] {
+  const [first, count, gh, hist, table, nGroups, k, r4, gp, gEnd, w, a, base, ghv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const c: number[] = [];
+  const get = (i: number) => c.push(op.get, i);
+  const set = (i: number) => c.push(op.set, i);
+  const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
+  const memarg = (align: number, offset: number) => c.push(...uleb(align), ...uleb(offset));
+  // gEnd = table + nGroups * 8
+  get(table);
+  get(nGroups);
+  i32(3);
+  c.push(op.i32Shl);
+  c.push(op.i32Add);
+  set(gEnd);
+  c.push(op.block, 0x40, op.loop, 0x40);
+  // if k >= count: leave
+  get(k);
+  get(count);
+  c.push(op.i32GeU, op.brIf, 1);
+  if (sequential) {
+    // r4 = (first + k) << 2; ghv = gh[(first + k) * 16]
+    get(first);
+    get(k);
+    c.push(op.i32Add);
+    i32(2);
+    c.push(op.i32Shl);
+    set(r4);
+    get(gh);
+    get(r4);
+    i32(2);
+    c.push(op.i32Shl);
+    c.push(op.i32Add);
+  } else {
+    // r4 = rows[k] << 2 (first = address of rows[begin]); ghv = gh[r * 16]: gradient pairs stay in
+    // row order, one 16-byte load per row instead of a gather pass into leaf order.
+    get(first);
+    get(k);
+    i32(2);
+    c.push(op.i32Shl);
+    c.push(op.i32Add);
+    c.push(op.i32Load);
+    memarg(2, 0);
+    i32(2);
+    c.push(op.i32Shl);
+    c.push(op.tee, r4);
+    get(gh);
+    c.push(op.i32Add);
+    get(r4);
+    c.push(op.i32Add);
+    get(r4);
+    c.push(op.i32Add);
+    get(r4);
+    c.push(op.i32Add);
+  }
+  c.push(...simd(V128_LOAD));
+  memarg(4, 0);
+  set(ghv);
+  get(table);
+  set(gp);
+  c.push(op.block, 0x40, op.loop, 0x40);
+  get(gp);
+  get(gEnd);
+  c.push(op.i32GeU, op.brIf, 1);
+  // w = packed word of this row in the group's column
+  get(gp);
+  c.push(op.i32Load);
+  memarg(2, 0);
+  get(r4);
+  c.push(op.i32Add, op.i32Load);
+  memarg(2, 0);
+  set(w);
+  get(hist);
+  get(gp);
+  c.push(op.i32Load);
+  memarg(2, 4);
+  c.push(op.i32Add);
+  set(base);
+  for (let lane = 0; lane < 4; lane++) {
+    // a = base + (byte lane of w) * 16; the lane's 4 KiB block is the memarg offset.
+    get(base);
+    get(w);
+    if (lane > 0) {
+      i32(8 * lane);
+      c.push(op.i32ShrU);
+    }
+    if (lane < 3) {
+      i32(255);
+      c.push(op.i32And);
+    }
+    i32(4);
+    c.push(op.i32Shl);
+    c.push(op.i32Add);
+    c.push(op.tee, a);
+    get(a);
+    c.push(...simd(V128_LOAD));
+    memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
+    get(ghv);
+    c.push(...simd(F64X2_ADD));
+    c.push(...simd(V128_STORE));
+    memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
+  }
+  get(gp);
+  i32(8);
+  c.push(op.i32Add);
+  set(gp);
+  c.push(op.br, 0, op.end, op.end);
+  get(k);
+  i32(1);
+  c.push(op.i32Add);
+  set(k);
+  c.push(op.br, 0, op.end, op.end);
+  c.push(op.end);
+  const locals = [...uleb(2), ...uleb(7), I32, ...uleb(1), V128];
+  const body = [...locals, ...c];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module: imports a shared memory "env.memory", exports histSeq and histRows. */
+export function histogramModuleBytes(): Uint8Array {
+  const type = section(1, [1, 0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0]);
+  // Shared memory, min 1 page, max 65536 pages (any memory the caller makes fits).
+  const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
+  const funcs = section(3, [2, 0, 0]);
+  const exports = section(7, [2, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1]);
+  const code = section(10, [2, ...kernelBody(true), ...kernelBody(false)]);
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
+}
+
+// The few WebAssembly JS API members used here, typed locally: the project's type libraries
+// (ES2023 + @types/node) do not declare the WebAssembly globals.
+/** A compiled WebAssembly module (opaque). */
+export interface WasmModule {
+  readonly __opaqueWasmModule?: never;
+}
+/** A shared WebAssembly linear memory. */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let cachedModule: WasmModule | null | undefined;
+
+/** The compiled kernel module, or null where WebAssembly SIMD or shared memory is unavailable. */
+export function histogramModule(): WasmModule | null {
+  if (cachedModule !== undefined) return cachedModule;
+  try {
+    cachedModule = wasmApi === undefined ? null : new wasmApi.Module(histogramModuleBytes());
+  } catch {
+    cachedModule = null;
+  }
+  return cachedModule;
+}
+
+type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nGroups: number) => void;
+
+/**
+ * Linear memory of one training run: bin codes (column-major groups, as BinnedData), row order,
+ * gradient pairs in row order (gh[2r], gh[2r+1]), the leaf histogram pool and one group table per thread.
+ */
+export class WasmTrainingMemory {
+  readonly memory: WasmMemory;
+  readonly module: WasmModule;
+  readonly packed: Uint32Array;
+  readonly rows: Uint32Array;
+  readonly gh: Float64Array;
+  /** All histograms, `histDoubles` each. */
+  readonly pool: Float64Array;
+  readonly histDoubles: number;
+  readonly numGroups: number;
+  readonly nRows: number;
+  private readonly tables: Int32Array[];
+  private readonly tableAddr: number[];
+  private readonly histSeq: KernelFn;
+  private readonly histRows: KernelFn;
+  private readonly packedAddr: number;
+  private readonly rowsAddr: number;
+  private readonly ghAddr: number;
+  private readonly poolAddr: number;
+
+  private constructor(module: WasmModule, nRows: number, nCols: number, numHists: number, threads: number) {
+    this.module = module;
+    this.nRows = nRows;
+    const numGroups = (nCols + 3) >>> 2;
+    this.numGroups = numGroups;
+    this.histDoubles = (numGroups * GROUP_BYTES) / 8;
+    const align = (x: number) => Math.ceil(x / 64) * 64;
+    let at = 64;
+    const take = (bytes: number) => {
+      const a = at;
+      at = align(at + bytes);
+      return a;
+    };
+    this.packedAddr = take(numGroups * nRows * 4);
+    this.rowsAddr = take(nRows * 4);
+    this.ghAddr = take(nRows * 16);
+    this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
+    this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 8));
+    const pages = Math.ceil(at / PAGE);
+    const api = wasmApi as WasmApi;
+    this.memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+    const buf = this.memory.buffer;
+    this.packed = new Uint32Array(buf, this.packedAddr, numGroups * nRows);
+    this.rows = new Uint32Array(buf, this.rowsAddr, nRows);
+    this.gh = new Float64Array(buf, this.ghAddr, 2 * nRows);
+    this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
+    this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 2 * numGroups));
+    const instance = new api.Instance(module, { env: { memory: this.memory } });
+    this.histSeq = instance.exports.histSeq as KernelFn;
+    this.histRows = instance.exports.histRows as KernelFn;
+  }
+
+  /**
+   * Memory for nRows x nCols with numHists histograms and `threads` group tables, or null when
+   * WebAssembly SIMD is unavailable or the data would not fit a 32-bit address space.
+   */
+  static tryCreate(nRows: number, nCols: number, numHists: number, threads: number): WasmTrainingMemory | null {
+    const module = histogramModule();
+    if (module === null) return null;
+    const numGroups = (nCols + 3) >>> 2;
+    const bytes = numGroups * nRows * 4 + nRows * 20 + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    if (!(bytes < 0xc0000000)) return null;
+    try {
+      return new WasmTrainingMemory(module, nRows, nCols, numHists, threads);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Write thread t's group table (the groups to histogram) and return its length. */
+  setGroups(t: number, groups: ArrayLike<number>, from: number, to: number): number {
+    const table = this.tables[t];
+    for (let i = from; i < to; i++) {
+      const g = groups[i];
+      table[2 * (i - from)] = this.packedAddr + g * this.nRows * 4;
+      table[2 * (i - from) + 1] = g * GROUP_BYTES;
+    }
+    return to - from;
+  }
+
+  /** Histogram the groups in thread t's table over a leaf, into histogram `hist` of the pool. */
+  run(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): void {
+    const histAddr = this.poolAddr + hist * this.histDoubles * 8;
+    if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
+    else this.histRows(this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
+  }
+
+  /** What a worker needs to run thread t's share: the job as plain numbers. */
+  job(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): [number, number, number, number, number, number, number] {
+    const histAddr = this.poolAddr + hist * this.histDoubles * 8;
+    return sequential
+      ? [1, begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups]
+      : [0, this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups];
+  }
+}
+
+const CTRL_SEQ = 0;
+const CTRL_DONE = 1;
+const CTRL_JOB = 2;
+const JOB_EXIT = 2;
+
+const WORKER_SOURCE = `
+"use strict";
+const { workerData } = require("node:worker_threads");
+const ctrl = new Int32Array(workerData.ctrl);
+const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
+const histSeq = instance.exports.histSeq, histRows = instance.exports.histRows;
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${CTRL_SEQ}, seen);
+  seen = Atomics.load(ctrl, ${CTRL_SEQ});
+  const mode = ctrl[${CTRL_JOB}];
+  if (mode === ${JOB_EXIT}) break;
+  const f = mode === 1 ? histSeq : histRows;
+  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}]);
+  Atomics.store(ctrl, ${CTRL_DONE}, seen);
+  Atomics.notify(ctrl, ${CTRL_DONE});
+}
+`;
+
+/** Worker threads running the wasm kernel on a WasmTrainingMemory (synchronous fork-join via Atomics). */
+export class WasmHistogramWorkers {
+  private readonly workers: Array<{ worker: Worker; ctrl: Int32Array; seq: number }> = [];
+  private closed = false;
+
+  constructor(mem: WasmTrainingMemory, numWorkers: number) {
+    for (let w = 0; w < numWorkers; w++) {
+      const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, module: mem.module, memory: mem.memory } });
+      // Training is synchronous: the workers must never keep the process alive on their own.
+      worker.unref();
+      this.workers.push({ worker, ctrl, seq: 0 });
+    }
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Start worker w on a job from WasmTrainingMemory.job(). */
+  start(w: number, job: readonly number[]): void {
+    const h = this.workers[w];
+    for (let i = 0; i < job.length; i++) h.ctrl[CTRL_JOB + i] = job[i];
+    h.seq++;
+    Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
+    Atomics.notify(h.ctrl, CTRL_SEQ);
+  }
+
+  /** Block until worker w has finished its current job. */
+  wait(w: number): void {
+    const h = this.workers[w];
+    for (;;) {
+      const done = Atomics.load(h.ctrl, CTRL_DONE);
+      if (done === h.seq) return;
+      Atomics.wait(h.ctrl, CTRL_DONE, done);
+    }
+  }
+
+  /** Ask every worker to exit. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.workers) {
+      h.ctrl[CTRL_JOB] = JOB_EXIT;
+      h.seq++;
+      Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
+      Atomics.notify(h.ctrl, CTRL_SEQ);
+    }
+  }
+}
