@@ -27,6 +27,7 @@ import { multipleChangepoints } from "../lib/changepoint/multipleChangepoints.js
 import { createBocpd } from "../lib/changepoint/bocpd.js";
 import { poissonCusum } from "../lib/changepoint/cusum.js";
 import { chooseCusumThreshold } from "../lib/changepoint/cusumArl.js";
+import { chooseCusumThresholdExpected, chooseCusumThresholdGuaranteed } from "../lib/changepoint/cusumEstimated.js";
 import { pelt } from "../lib/changepoint/pelt.js";
 import { extractEpisodes, type Episode } from "../lib/changepoint/episodes.js";
 import { detectionMetrics, type DetectionMetrics, type Regression } from "../lib/changepoint/metrics.js";
@@ -107,6 +108,17 @@ export const changepointSchema = z.strictObject({
           hr: z.number().gt(1).default(1.5),
           /** Target in-control average run length (days); sets the threshold h. */
           arl0: z.number().gt(1).default(365),
+          /**
+           * How h accounts for lambda0 being estimated from the warm-up (lib/changepoint/cusumEstimated.ts):
+           * "plug-in" treats the estimate as the truth (false alarms then run well above 1000/arl0 per
+           * 1000 days: Jones, Champ & Rigdon 2004); "expected" chooses h so that the expected alarm rate
+           * over the estimate's bootstrap law is 1/arl0 (about nominal on average); "guaranteed" so that
+           * the conditional ARL0 reaches arl0 with probability 1 - guaranteeAlpha (Gandy & Kvaloy 2013;
+           * conservative: fewer false alarms, slower detection).
+           */
+          thresholdMethod: z.enum(["plug-in", "expected", "guaranteed"]).default("expected"),
+          /** alpha of the "guaranteed" method. */
+          guaranteeAlpha: z.number().gt(0).lt(1).default(0.1),
           /** A fixed decision threshold h (events) instead of the ARL0-chosen one (null: use arl0). */
           h: z.number().positive().nullable().default(null),
           ...episodeRule,
@@ -258,11 +270,41 @@ function runCusumDetector(rep: Replicate, lambda0: number, config: ChangepointCo
   let meanExposure = 0;
   for (let d = w; d < n; d++) meanExposure += rep.exposure[d];
   meanExposure /= n - w;
-  const h = o.h ?? chooseCusumThreshold({ lambda0, hr: o.hr, exposure: meanExposure, arl0: o.arl0 }).h;
+  const h = o.h ?? cusumThreshold(rep, lambda0, meanExposure, config);
   const res = poissonCusum(rep.counts.subarray(w), rep.exposure.subarray(w), { lambda0, hr: o.hr, h });
   const signal = new Float64Array(n).fill(-Infinity);
   for (let t = w; t < n; t++) signal[t] = res.alarm[t - w];
   return { signal, episodes: episodesOf(signal, w, 1, o), info: { h } };
+}
+
+// Thresholds depend on the replicate only through the warm-up (events, exposure) and the mean
+// monitored exposure, which repeat across replicates (one simulated world): memoized per run.
+const thresholdCache = new WeakMap<ChangepointConfig, Map<string, number>>();
+
+function cusumThreshold(rep: Replicate, lambda0: number, meanExposure: number, config: ChangepointConfig): number {
+  const o = config.detectors.cusum;
+  const w = config.warmupDays;
+  let events = 0;
+  let exposure = 0;
+  for (let d = 0; d < w; d++) {
+    events += rep.counts[d];
+    exposure += rep.exposure[d];
+  }
+  let cache = thresholdCache.get(config);
+  if (!cache) {
+    cache = new Map();
+    thresholdCache.set(config, cache);
+  }
+  const key = `${o.thresholdMethod}|${events}|${exposure}|${meanExposure}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const setting = { hr: o.hr, exposure: meanExposure, arl0: o.arl0, warmupEvents: events, warmupExposure: exposure };
+  let h: number;
+  if (o.thresholdMethod === "plug-in") h = chooseCusumThreshold({ lambda0, hr: o.hr, exposure: meanExposure, arl0: o.arl0 }).h;
+  else if (o.thresholdMethod === "expected") h = chooseCusumThresholdExpected(setting).h;
+  else h = chooseCusumThresholdGuaranteed(setting, { alpha: o.guaranteeAlpha }).h;
+  cache.set(key, h);
+  return h;
 }
 
 function runPeltDetector(rep: Replicate, lambda0: number, config: ChangepointConfig): DetectorOutput {

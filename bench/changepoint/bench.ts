@@ -12,9 +12,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBocpd, runBocpd, type BocpdModel } from "../../lib/changepoint/bocpd.js";
+import { createBocpd, DEFAULT_MAX_RUNS, runBocpd, type BocpdModel } from "../../lib/changepoint/bocpd.js";
 import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
 import { pelt } from "../../lib/changepoint/pelt.js";
 import { singleChangepoint } from "../../lib/changepoint/singleChangepoint.js";
@@ -71,7 +71,9 @@ function normalSeries(n: number, seed: number, every = 5000): Float64Array {
   return x;
 }
 
-console.log(`changepoint bench (node ${process.version}; shared 2-core machine: numbers are noisy)`);
+console.log(
+  `changepoint bench (node ${process.version}; shared 2-core machine: numbers are noisy; load average ${loadavg().map((v) => v.toFixed(2)).join(" ")})`,
+);
 {
   // Machine-speed calibration: a plain Math.log + Math.exp loop, the kernels' unit of work.
   const a = new Float64Array(1000).map((_, i) => 1 + i * 0.37);
@@ -82,7 +84,9 @@ console.log(`changepoint bench (node ${process.version}; shared 2-core machine: 
   console.log(`calibration: one Math.log + Math.exp = ${((r.cpu * 1e9) / 5e6).toFixed(1)} ns cpu, ${((r.wall * 1e9) / 5e6).toFixed(1)} ns wall (${acc > 0 ? "ok" : ""})\n`);
 }
 
-// 1. BOCPD throughput.
+// 1. BOCPD throughput. Each configuration runs 3 times on the same 1M points (fresh detector each
+// time); the table shows the best and the median wall-clock rate and the best CPU rate, because on a
+// shared machine the other tenants only ever slow a run down.
 {
   const n = 1_000_000;
   const { counts, exposure } = countSeries(n, 1);
@@ -93,40 +97,65 @@ console.log(`changepoint bench (node ${process.version}; shared 2-core machine: 
   const check = 5000;
   const exactP = runBocpd(poisson, counts.subarray(0, check), exposure.subarray(0, check), { threshold: 0, maxRuns: Infinity });
   const exactN = runBocpd(normal, xs.subarray(0, check), undefined, { threshold: 0, maxRuns: Infinity });
-  for (const maxRuns of [32, 64, 128]) {
+  const target = 1e6;
+  let defaultPoisson = NaN;
+  for (const maxRuns of [16, DEFAULT_MAX_RUNS, 64]) {
     for (const [name, model] of [
       ["poisson-gamma", poisson],
       ["normal-gamma", normal],
     ] as const) {
-      const det = createBocpd(model, { hazard: 1 / 250, threshold: 1e-6, maxRuns });
-      let runs = 0;
       const isPoisson = name === "poisson-gamma";
-      const r = timed(() => {
-        for (let t = 0; t < n; t++) runs += det.update(isPoisson ? counts[t] : xs[t], isPoisson ? exposure[t] : 1).runs;
-      });
+      const walls: number[] = [];
+      const cpus: number[] = [];
+      let runs = 0;
+      for (let rep = 0; rep < 3; rep++) {
+        const det = createBocpd(model, { hazard: 1 / 250, threshold: 1e-6, maxRuns });
+        runs = 0;
+        const r = timed(() => {
+          for (let t = 0; t < n; t++) runs += det.update(isPoisson ? counts[t] : xs[t], isPoisson ? exposure[t] : 1).runs;
+        });
+        walls.push(n / r.wall);
+        cpus.push(n / r.cpu);
+      }
+      walls.sort((p, q) => p - q);
       const pruned = isPoisson
         ? runBocpd(model, counts.subarray(0, check), exposure.subarray(0, check), { threshold: 1e-6, maxRuns })
         : runBocpd(model, xs.subarray(0, check), undefined, { threshold: 1e-6, maxRuns });
       const exact = isPoisson ? exactP : exactN;
       let worst = 0;
+      let sum = 0;
       let agree = 0;
       for (let t = 0; t < check; t++) {
-        worst = Math.max(worst, Math.abs(pruned.pShortRun[t] - exact.pShortRun[t]));
+        const d = Math.abs(pruned.changeProbability[t] - exact.changeProbability[t]);
+        worst = Math.max(worst, d);
+        sum += d;
         if (pruned.mapRunLength[t] === exact.mapRunLength[t]) agree++;
       }
+      const best = walls[2];
+      if (isPoisson && maxRuns === DEFAULT_MAX_RUNS) defaultPoisson = best;
       rows.push({
         model: name,
-        maxRuns,
+        maxRuns: maxRuns === DEFAULT_MAX_RUNS ? `${maxRuns} (default)` : maxRuns,
         "mean runs": runs / n,
-        "obs/s (wall)": n / r.wall,
-        "obs/s (cpu)": n / r.cpu,
-        "max |dP(run<=5)| vs exact": worst,
+        "obs/s wall best": best,
+        "obs/s wall median": walls[1],
+        "obs/s cpu best": Math.max(...cpus),
+        "best / target": `${(best / target).toFixed(2)}x`,
+        "max |dP(change)|": worst,
+        "mean |dP(change)|": sum / check,
         "MAP run = exact": `${((100 * agree) / check).toFixed(1)}%`,
       });
     }
   }
-  console.log("BOCPD, 1M observations, hazard 1/250, threshold 1e-6 (target >= 1M obs/s)");
+  console.log(
+    `BOCPD, 1M observations, hazard 1/250, threshold 1e-6, one thread; target >= ${target.toExponential(0)} obs/s (wall) for poisson-gamma.\n` +
+      `Accuracy columns: the pruned detector vs exact BOCPD (no pruning) on the first ${check} points.`,
+  );
   table(rows);
+  console.log(
+    `TARGET poisson-gamma at the default maxRuns ${DEFAULT_MAX_RUNS}: ${fmt(defaultPoisson)} obs/s wall (best of 3) vs ${fmt(target)} -> ${defaultPoisson >= target ? "MET" : "NOT MET"}` +
+      ` (load average now ${loadavg().map((v) => v.toFixed(2)).join(" ")})\n`,
+  );
 }
 
 // 2. Exact offline posteriors (rows are printed as they finish: the 1e6 multiple run takes minutes).

@@ -125,6 +125,30 @@ function interpolated(c: number, m: number, mean: number, N: number, sizes: numb
   });
 }
 
+/**
+ * ARL as a function of the threshold on one lattice: `arlAt(n)` is the ARL at h = n / resolution for
+ * every n <= states, from one factorization pair (internal: the estimated-parameter thresholds of
+ * cusumEstimated.ts evaluate many charts on a common lattice this way).
+ */
+export function cusumArlCurve(
+  setting: CusumArlSetting,
+  resolution: number,
+  states: number,
+): (n: number) => number {
+  const { c, mean } = resolve(setting);
+  const m = resolution;
+  const qLo = Math.floor(c * m);
+  const frac = c * m - qLo;
+  const y = new Float64Array(states);
+  const lo = factorize(states, m, qLo, mean);
+  const hi = frac < 1e-12 ? null : factorize(states, m, qLo + 1, mean);
+  return (n: number): number => {
+    const a = arlFromFactor(lo, n, y);
+    if (hi === null) return a;
+    return Math.exp((1 - frac) * Math.log(a) + frac * Math.log(arlFromFactor(hi, n, y)));
+  };
+}
+
 /** The chosen threshold and its in-control ARL. */
 export interface CusumThreshold {
   /** Smallest lattice threshold whose ARL0 reaches the target. */
@@ -142,9 +166,14 @@ export interface CusumThreshold {
  */
 export const MAX_CUSUM_ARL0 = 1e9;
 
-/** Choose the CUSUM threshold h whose in-control ARL0 first reaches the target. */
+/**
+ * Choose the CUSUM threshold h whose in-control ARL0 first reaches the target.
+ *
+ * `rate` (default lambda0) is the true rate the ARL0 is computed at: a chart built from lambda0 but
+ * run on a process at `rate` (what the estimated-parameter thresholds of cusumEstimated.ts need).
+ */
 export function chooseCusumThreshold(
-  setting: Omit<CusumArlSetting, "rate"> & { readonly arl0: number },
+  setting: CusumArlSetting & { readonly arl0: number },
   options: CusumArlOptions = {},
 ): CusumThreshold {
   const target = setting.arl0;
