@@ -341,6 +341,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   const nFeat = Math.max(1, Math.round(usable.length * params.featureFraction));
   const featBuf = new Uint32Array(usable.length);
 
+  const leafOf = bag === null && params.numLeaves <= 256 ? new Uint8Array(n) : null;
   const trees: Tree[] = [];
   const history: IterationRecord[] = [];
   let bestScore = NaN;
@@ -370,11 +371,23 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
         if (grown.numLeaves > 1) anySplit = true;
         for (let i = 0; i < tree.leafValue.length; i++) tree.leafValue[i] *= params.learningRate;
         const sk = scores.subarray(k * n, (k + 1) * n);
-        for (let l = 0; l < grown.numLeaves; l++) {
-          const v = tree.leafValue[l];
-          const b = grown.leafBegin[l];
-          const e = b + grown.leafCount[l];
-          for (let i = b; i < e; i++) sk[grown.rows[i]] += v;
+        if (leafOf !== null && bag === null && grown.numLeaves <= 256) {
+          // Random byte stores (which the CPU buffers) then one sequential pass, instead of a
+          // read-modify-write of a random score per row.
+          for (let l = 0; l < grown.numLeaves; l++) {
+            const b = grown.leafBegin[l];
+            const e = b + grown.leafCount[l];
+            for (let i = b; i < e; i++) leafOf[grown.rows[i]] = l;
+          }
+          const lv = tree.leafValue;
+          for (let r = 0; r < n; r++) sk[r] += lv[leafOf[r]];
+        } else {
+          for (let l = 0; l < grown.numLeaves; l++) {
+            const v = tree.leafValue[l];
+            const b = grown.leafBegin[l];
+            const e = b + grown.leafCount[l];
+            for (let i = b; i < e; i++) sk[grown.rows[i]] += v;
+          }
         }
         if (bagMark !== null) {
           for (let r = 0; r < n; r++) if (bagMark[r] === 0) sk[r] += tree.leafValue[leafIndexOf(tree, x.values, r * nf)];

@@ -88,7 +88,7 @@ export class HistTreeLearner {
       for (let f = 0; f <= mappers.length; f++) this.binOffset[f] = f * WASM_BINS_PER_FEATURE;
       this.totalBins = wasm.histDoubles / HIST_STRIDE;
       this.rows = wasm.rows;
-      this.tmp = new Uint32Array(nRows);
+      this.tmp = wasm.tmp;
       this.gh = wasm.gh;
       const L = params.numLeaves;
       this.pool = Array.from({ length: L + 1 }, (_, i) => wasm.pool.subarray(i * wasm.histDoubles, (i + 1) * wasm.histDoubles));
@@ -388,7 +388,7 @@ export class HistTreeLearner {
     const shift = (s.feature & 3) << 3;
     // A 256-entry "goes left" table per split makes the loop branch-free: every row is written to
     // both outputs and only the counters advance, so unpredictable splits cost no mispredictions.
-    const mask = this.catMask;
+    const mask = this.wasm !== null ? this.wasm.mask : this.catMask;
     if (s.categorical) {
       mask.fill(0);
       for (const b of s.catBins) mask[b] = 1;
@@ -397,6 +397,7 @@ export class HistTreeLearner {
       const mb = mapper.missingBin;
       for (let b = 0; b < 256; b++) mask[b] = b === mb ? (s.defaultLeft ? 1 : 0) : b <= t ? 1 : 0;
     }
+    if (this.wasm !== null) return this.wasm.partition(begin, end - begin, s.feature);
     let nl = begin;
     let nr = 0;
     for (let k = begin; k < end; k++) {

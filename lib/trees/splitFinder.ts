@@ -132,45 +132,73 @@ export function findBestNumeric(
   let bestLH = 0;
   let bestLC = 0;
   const base = histOffset * HIST_STRIDE;
-  for (let t = 0; t < numBins; t++) {
-    const j = base + t * HIST_STRIDE;
-    gl += hist[j];
-    hl += hist[j + 1];
-    cl += estCount(hist[j + 1], cntFactor);
-    if (count - cl < minData) break;
-    // Missing rows go right.
-    if (cl >= minData && hl >= minHess) {
-      const cr = count - cl;
-      const hr = sumH - hl;
-      if (cr >= minData && hr >= minHess) {
-        const g = leafGain(gl, hl, l1, l2) + leafGain(sumG - gl, hr, l1, l2);
-        if (g > bestGain) {
-          bestGain = g;
-          bestT = t;
-          // With no missing rows here, send future NaN to the larger side (scikit-learn's rule).
-          bestDefaultLeft = cm === 0 ? cl >= cr : false;
-          bestLG = gl;
-          bestLH = hl;
-          bestLC = cl;
+  if (l1 === 0 && mapper.missingBin < 0) {
+    // The common case (no L1, no missing values) without the L1 shrinkage calls: the same
+    // arithmetic as leafGain with l1 = 0, so the same gains to the bit.
+    for (let t = 0; t < numBins; t++) {
+      const j = base + t * HIST_STRIDE;
+      gl += hist[j];
+      hl += hist[j + 1];
+      cl += Math.round(hist[j + 1] * cntFactor);
+      if (count - cl < minData) break;
+      if (cl >= minData && hl >= minHess) {
+        const hr = sumH - hl;
+        if (hr >= minHess) {
+          const gr = sumG - gl;
+          const g = (gl * gl) / (hl + l2) + (gr * gr) / (hr + l2);
+          if (g > bestGain) {
+            bestGain = g;
+            bestT = t;
+            const cr = count - cl;
+            bestDefaultLeft = cl >= cr;
+            bestLG = gl;
+            bestLH = hl;
+            bestLC = cl;
+          }
         }
       }
     }
-    // Missing rows go left.
-    if (cm > 0) {
-      const lc = cl + cm;
-      const lh = hl + hm;
-      const cr = count - lc;
-      const hr = sumH - lh;
-      if (lc >= minData && lh >= minHess && cr >= minData && hr >= minHess) {
-        const lg = gl + gm;
-        const g = leafGain(lg, lh, l1, l2) + leafGain(sumG - lg, hr, l1, l2);
-        if (g > bestGain) {
-          bestGain = g;
-          bestT = t;
-          bestDefaultLeft = true;
-          bestLG = lg;
-          bestLH = lh;
-          bestLC = lc;
+  } else {
+    for (let t = 0; t < numBins; t++) {
+      const j = base + t * HIST_STRIDE;
+      gl += hist[j];
+      hl += hist[j + 1];
+      cl += estCount(hist[j + 1], cntFactor);
+      if (count - cl < minData) break;
+      // Missing rows go right.
+      if (cl >= minData && hl >= minHess) {
+        const cr = count - cl;
+        const hr = sumH - hl;
+        if (cr >= minData && hr >= minHess) {
+          const g = leafGain(gl, hl, l1, l2) + leafGain(sumG - gl, hr, l1, l2);
+          if (g > bestGain) {
+            bestGain = g;
+            bestT = t;
+            // With no missing rows here, send future NaN to the larger side (scikit-learn's rule).
+            bestDefaultLeft = cm === 0 ? cl >= cr : false;
+            bestLG = gl;
+            bestLH = hl;
+            bestLC = cl;
+          }
+        }
+      }
+      // Missing rows go left.
+      if (cm > 0) {
+        const lc = cl + cm;
+        const lh = hl + hm;
+        const cr = count - lc;
+        const hr = sumH - lh;
+        if (lc >= minData && lh >= minHess && cr >= minData && hr >= minHess) {
+          const lg = gl + gm;
+          const g = leafGain(lg, lh, l1, l2) + leafGain(sumG - lg, hr, l1, l2);
+          if (g > bestGain) {
+            bestGain = g;
+            bestT = t;
+            bestDefaultLeft = true;
+            bestLG = lg;
+            bestLH = lh;
+            bestLC = lc;
+          }
         }
       }
     }

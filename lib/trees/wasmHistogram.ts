@@ -67,7 +67,10 @@ const op = {
   i32Load: 0x28,
   i32Const: 0x41,
   i32GeU: 0x4f,
+  i32Load8U: 0x2d,
+  i32Store: 0x36,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32And: 0x71,
   i32Shl: 0x74,
   i32ShrU: 0x76,
@@ -200,14 +203,94 @@ function kernelBody(sequential: boolean): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module: imports a shared memory "env.memory", exports histSeq and histRows. */
+/**
+ * Partition body: params 0 = byte address of rows[begin], 1 = count, 2 = column byte address of
+ * the split feature's group, 3 = lane shift, 4 = byte address of the 256-entry "goes left" mask,
+ * 5 = byte address of the scratch row array. Left rows are written back in order from rows[begin],
+ * right rows to the scratch array in order (branch-free: every row is written to both, only the
+ * cursors advance); returns the number of left rows. Locals: 6 k, 7 nl, 8 tr, 9 r, 10 left.
+ */
+function partitionBody(): number[] {
+  const [rows, count, col, shift, mask, tmp, k, nl, tr, r, left] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const c: number[] = [];
+  const get = (i: number) => c.push(op.get, i);
+  const set = (i: number) => c.push(op.set, i);
+  const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
+  const memarg = (align: number, offset: number) => c.push(...uleb(align), ...uleb(offset));
+  get(rows);
+  set(nl);
+  get(tmp);
+  set(tr);
+  c.push(op.block, 0x40, op.loop, 0x40);
+  get(k);
+  get(count);
+  c.push(op.i32GeU, op.brIf, 1);
+  // r = rows[k]
+  get(rows);
+  get(k);
+  i32(2);
+  c.push(op.i32Shl, op.i32Add, op.i32Load);
+  memarg(2, 0);
+  set(r);
+  // left = mask[(packed[col + 4r] >>> shift) & 255]
+  get(mask);
+  get(col);
+  get(r);
+  i32(2);
+  c.push(op.i32Shl, op.i32Add, op.i32Load);
+  memarg(2, 0);
+  get(shift);
+  c.push(op.i32ShrU);
+  i32(255);
+  c.push(op.i32And, op.i32Add, op.i32Load8U);
+  memarg(0, 0);
+  set(left);
+  get(nl);
+  get(r);
+  c.push(op.i32Store);
+  memarg(2, 0);
+  get(tr);
+  get(r);
+  c.push(op.i32Store);
+  memarg(2, 0);
+  // nl += 4 * left; tr += 4 - 4 * left
+  get(left);
+  i32(2);
+  c.push(op.i32Shl);
+  c.push(op.tee, left);
+  get(nl);
+  c.push(op.i32Add);
+  set(nl);
+  get(tr);
+  i32(4);
+  c.push(op.i32Add);
+  get(left);
+  c.push(op.i32Sub);
+  set(tr);
+  get(k);
+  i32(1);
+  c.push(op.i32Add);
+  set(k);
+  c.push(op.br, 0, op.end, op.end);
+  get(nl);
+  get(rows);
+  c.push(op.i32Sub);
+  i32(2);
+  c.push(op.i32ShrU);
+  c.push(op.end);
+  const body = [...uleb(1), ...uleb(5), I32, ...c];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module: imports a shared memory "env.memory", exports histSeq, histRows and partition. */
 export function histogramModuleBytes(): Uint8Array {
-  const type = section(1, [1, 0x60, ...uleb(6), I32, I32, I32, I32, I32, I32, 0]);
+  const six = [...uleb(6), I32, I32, I32, I32, I32, I32];
+  const type = section(1, [2, 0x60, ...six, 0, 0x60, ...six, 1, I32]);
   // Shared memory, min 1 page, max 65536 pages (any memory the caller makes fits).
   const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
-  const funcs = section(3, [2, 0, 0]);
-  const exports = section(7, [2, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1]);
-  const code = section(10, [2, ...kernelBody(true), ...kernelBody(false)]);
+  const funcs = section(3, [3, 0, 0, 1]);
+  const exports = section(7, [3, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1, ...str("partition"), 0x00, 2]);
+  const code = section(10, [3, ...kernelBody(true), ...kernelBody(false), ...partitionBody()]);
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -242,6 +325,7 @@ export function histogramModule(): WasmModule | null {
 }
 
 type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nGroups: number) => void;
+type PartitionFn = (rows: number, count: number, col: number, shift: number, mask: number, tmp: number) => number;
 
 /**
  * Linear memory of one training run: bin codes (column-major groups, as BinnedData), row order,
@@ -252,6 +336,10 @@ export class WasmTrainingMemory {
   readonly module: WasmModule;
   readonly packed: Uint32Array;
   readonly rows: Uint32Array;
+  /** Scratch rows of the partition. */
+  readonly tmp: Uint32Array;
+  /** The "goes left" table of the split being applied, by bin code. */
+  readonly mask: Uint8Array;
   readonly gh: Float64Array;
   /** All histograms, `histDoubles` each. */
   readonly pool: Float64Array;
@@ -262,6 +350,9 @@ export class WasmTrainingMemory {
   private readonly tableAddr: number[];
   private readonly histSeq: KernelFn;
   private readonly histRows: KernelFn;
+  private readonly partitionFn: PartitionFn;
+  private readonly tmpAddr: number;
+  private readonly maskAddr: number;
   private readonly packedAddr: number;
   private readonly rowsAddr: number;
   private readonly ghAddr: number;
@@ -282,6 +373,8 @@ export class WasmTrainingMemory {
     };
     this.packedAddr = take(numGroups * nRows * 4);
     this.rowsAddr = take(nRows * 4);
+    this.tmpAddr = take(nRows * 4);
+    this.maskAddr = take(256);
     this.ghAddr = take(nRows * 16);
     this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
     this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 8));
@@ -291,12 +384,15 @@ export class WasmTrainingMemory {
     const buf = this.memory.buffer;
     this.packed = new Uint32Array(buf, this.packedAddr, numGroups * nRows);
     this.rows = new Uint32Array(buf, this.rowsAddr, nRows);
+    this.tmp = new Uint32Array(buf, this.tmpAddr, nRows);
+    this.mask = new Uint8Array(buf, this.maskAddr, 256);
     this.gh = new Float64Array(buf, this.ghAddr, 2 * nRows);
     this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
     this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 2 * numGroups));
     const instance = new api.Instance(module, { env: { memory: this.memory } });
     this.histSeq = instance.exports.histSeq as KernelFn;
     this.histRows = instance.exports.histRows as KernelFn;
+    this.partitionFn = instance.exports.partition as PartitionFn;
   }
 
   /**
@@ -307,7 +403,7 @@ export class WasmTrainingMemory {
     const module = histogramModule();
     if (module === null) return null;
     const numGroups = (nCols + 3) >>> 2;
-    const bytes = numGroups * nRows * 4 + nRows * 20 + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    const bytes = numGroups * nRows * 4 + nRows * 24 + numHists * numGroups * GROUP_BYTES + (1 << 20);
     if (!(bytes < 0xc0000000)) return null;
     try {
       return new WasmTrainingMemory(module, nRows, nCols, numHists, threads);
@@ -332,6 +428,17 @@ export class WasmTrainingMemory {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
     if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
     else this.histRows(this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
+  }
+
+  /**
+   * Stable partition of rows[begin, begin+count) by `mask` (set it first) on the bin code of one
+   * feature: left rows first, in order; returns the number of left rows.
+   */
+  partition(begin: number, count: number, feature: number): number {
+    const col = this.packedAddr + (feature >>> 2) * this.nRows * 4;
+    const nl = this.partitionFn(this.rowsAddr + begin * 4, count, col, (feature & 3) << 3, this.maskAddr, this.tmpAddr);
+    this.rows.set(this.tmp.subarray(0, count - nl), begin + nl);
+    return nl;
   }
 
   /** What a worker needs to run thread t's share: the job as plain numbers. */
