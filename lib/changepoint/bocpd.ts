@@ -144,11 +144,8 @@ class Bocpd implements BocpdDetector {
   private lp: Float64Array = new Float64Array(0);
   private tmp: Float64Array = new Float64Array(0);
   private mass = 1;
-  // Slots of the most and least probable runs after the last update (derived from prob: see load).
+  // Slot of the most probable run after the last update (derived from prob: see load).
   private mapSlot = -1;
-  private minSlot = -1;
-  // Earliest start among the retained runs (sizes the Student-t table).
-  private minStart = 0;
   // Poisson: s1 = count sum, s2 = exposure sum.
   // Normal: s1 = mean, s2 = kappa, s3 = beta, s4 = log beta (alpha follows from the run length).
   private s1: Float64Array = new Float64Array(0);
@@ -214,8 +211,6 @@ class Bocpd implements BocpdDetector {
     this.mass = 1;
     this.maxCount = 0;
     this.mapSlot = -1;
-    this.minSlot = -1;
-    this.minStart = 0;
     this.summary.t = -1;
   }
 
@@ -268,7 +263,6 @@ class Bocpd implements BocpdDetector {
       this.s3[k] = this.s3[last];
       this.s4[k] = this.s4[last];
       if (this.mapSlot === last) this.mapSlot = k;
-      if (this.minSlot === last) this.minSlot = k;
     }
     this.count = last;
   }
@@ -279,25 +273,34 @@ class Bocpd implements BocpdDetector {
   private prune(): number {
     let dropped = 0;
     const prob = this.prob;
-    while (this.count > this.maxRuns) {
-      let m = this.minSlot;
-      if (m < 0 || m >= this.count || m === this.mapSlot) {
-        m = -1;
-        for (let k = 0; k < this.count; k++) if (k !== this.mapSlot && (m < 0 || prob[k] < prob[m])) m = k;
+    const cut = this.threshold * this.mass;
+    // One scan: the threshold drops, and the least probable survivor (never the MAP run) for the cap.
+    let k = 0;
+    let m = -1;
+    let worst = Infinity;
+    while (k < this.count) {
+      const p = prob[k];
+      if (p < cut && k !== this.mapSlot) {
+        dropped += p;
+        this.removeSlot(k);
+      } else {
+        if (p < worst && k !== this.mapSlot) {
+          worst = p;
+          m = k;
+        }
+        k++;
       }
+    }
+    if (this.count > this.maxRuns && m >= 0) {
       dropped += prob[m];
-      this.minSlot = -1;
       this.removeSlot(m);
     }
-    if (this.threshold > 0) {
-      const cut = this.threshold * this.mass;
-      let k = 0;
-      while (k < this.count) {
-        if (prob[k] < cut && k !== this.mapSlot) {
-          dropped += prob[k];
-          this.removeSlot(k);
-        } else k++;
-      }
+    // More than one run over the cap only happens after loading a state saved with a larger one.
+    while (this.count > this.maxRuns) {
+      m = -1;
+      for (let i = 0; i < this.count; i++) if (i !== this.mapSlot && (m < 0 || prob[i] < prob[m])) m = i;
+      dropped += prob[m];
+      this.removeSlot(m);
     }
     return dropped;
   }
@@ -377,43 +380,19 @@ class Bocpd implements BocpdDetector {
     // cannot underflow.
     const g = K > 0 ? (1 - this.hazard) / sumPrev : 0;
     const wNew = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLp);
-    const t = this.t;
     const start = this.start;
-    const k0 = this.shortRun;
-    let total = 0;
-    let short = 0;
-    let mean = 0;
-    let best = -1;
-    let bestSlot = -1;
-    let worst = Infinity;
-    let worstSlot = -1;
-    let minStart = t;
+    const t = this.t;
     for (let k = 0; k < K; k++) {
-      const w = prob[k] * g * r[k] * expNonPositive(lp[k] - maxLp);
-      prob[k] = w;
+      prob[k] *= g * r[k] * expNonPositive(lp[k] - maxLp);
       s1[k] += x;
       s2[k] += exposure;
-      total += w;
-      const st = start[k];
-      const run = t - st + 1;
-      if (run <= k0) short += w;
-      mean += w * run;
-      if (w > best) {
-        best = w;
-        bestSlot = k;
-      }
-      if (w < worst) {
-        worst = w;
-        worstSlot = k;
-      }
-      if (st < minStart) minStart = st;
     }
     prob[K] = wNew;
     start[K] = t;
     s1[K] = x;
     s2[K] = exposure;
     this.maxCount += x;
-    return this.finish(K, wNew, total, short, mean, best, bestSlot, worst, worstSlot, minStart, maxLp + lpCommon);
+    return this.finish(K, maxLp + lpCommon);
   }
 
   private stepNormal(x: number): BocpdSummary {
@@ -427,8 +406,8 @@ class Bocpd implements BocpdDetector {
     const s2 = this.s2;
     const s3 = this.s3;
     const s4 = this.s4;
-    this.ensureTConst(K > 0 ? t - this.minStart + 1 : 1);
-    const tc = this.tConst;
+    this.ensureTConst(1);
+    let tc = this.tConst;
     const alpha0 = this.p2;
     // Student-t, nu = 2 alpha, location mu, scale^2 = beta (kappa+1)/(alpha kappa). Its
     // log1p((x-mu)^2 / (nu scale^2)) = log1p(q) with q = kappa (x-mu)^2 / (2 (kappa+1) beta) is
@@ -441,6 +420,10 @@ class Bocpd implements BocpdDetector {
     let sumPrev = 0;
     for (let k = 0; k < K; k++) {
       const nObs = t - start[k];
+      if (nObs >= tc.length) {
+        this.ensureTConst(nObs);
+        tc = this.tConst;
+      }
       const kap = s2[k];
       const d = x - s1[k];
       const l1q = log1pNonNegative((kap * d * d) / (2 * (kap + 1) * s3[k]));
@@ -452,18 +435,8 @@ class Bocpd implements BocpdDetector {
     }
     const g = K > 0 ? (1 - this.hazard) / sumPrev : 0;
     const wNew = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLp);
-    const k0 = this.shortRun;
-    let total = 0;
-    let short = 0;
-    let mean = 0;
-    let best = -1;
-    let bestSlot = -1;
-    let worst = Infinity;
-    let worstSlot = -1;
-    let minStart = t;
     for (let k = 0; k < K; k++) {
-      const w = prob[k] * g * expNonPositive(lp[k] - maxLp);
-      prob[k] = w;
+      prob[k] *= g * expNonPositive(lp[k] - maxLp);
       const kap = s2[k];
       const mu = s1[k];
       const d = x - mu;
@@ -471,20 +444,6 @@ class Bocpd implements BocpdDetector {
       s3[k] += (kap * d * d) / (2 * (kap + 1));
       s4[k] += l1[k];
       s2[k] = kap + 1;
-      total += w;
-      const st = start[k];
-      const run = t - st + 1;
-      if (run <= k0) short += w;
-      mean += w * run;
-      if (w > best) {
-        best = w;
-        bestSlot = k;
-      }
-      if (w < worst) {
-        worst = w;
-        worstSlot = k;
-      }
-      if (st < minStart) minStart = st;
     }
     prob[K] = wNew;
     start[K] = t;
@@ -493,50 +452,47 @@ class Bocpd implements BocpdDetector {
     s3[K] = beta;
     s4[K] = Math.log(beta);
     s2[K] = kap0 + 1;
-    return this.finish(K, wNew, total, short, mean, best, bestSlot, worst, worstSlot, minStart, maxLp);
+    return this.finish(K, maxLp);
   }
 
-  // Add the new run (already written to slot K) to the sums and publish the summary.
-  private finish(
-    K: number,
-    wNew: number,
-    total: number,
-    short: number,
-    mean: number,
-    best: number,
-    bestSlot: number,
-    worst: number,
-    worstSlot: number,
-    minStart: number,
-    logShift: number,
-  ): BocpdSummary {
+  // Summarize the new posterior (the new run is already in slot K). A separate, lean pass on
+  // purpose: running sums and extrema inside the update loops cost about a third of their time.
+  private finish(K: number, logShift: number): BocpdSummary {
     const t = this.t;
-    total += wNew;
-    short += wNew;
-    mean += wNew;
-    if (wNew > best) {
-      best = wNew;
-      bestSlot = K;
+    const prob = this.prob;
+    const start = this.start;
+    const k0 = t - this.shortRun + 1; // a run is short when it started at or after k0
+    let total = 0;
+    let short = 0;
+    let weightedStart = 0;
+    let best = -1;
+    let bestSlot = -1;
+    const count = K + 1;
+    for (let k = 0; k < count; k++) {
+      const w = prob[k];
+      const st = start[k];
+      total += w;
+      weightedStart += w * st;
+      short += st >= k0 ? w : 0;
+      if (w > best) {
+        best = w;
+        bestSlot = k;
+      }
     }
-    if (wNew < worst) {
-      worst = wNew;
-      worstSlot = K;
-    }
-    this.count = K + 1;
+    this.count = count;
     this.t = t + 1;
     this.mass = total;
     this.mapSlot = bestSlot;
-    this.minSlot = worstSlot;
-    this.minStart = minStart;
     const inv = 1 / total;
     const sm = this.summary;
     sm.t = t;
-    sm.changeProbability = wNew * inv;
-    sm.mapRunLength = t - this.start[bestSlot] + 1;
+    sm.changeProbability = prob[K] * inv;
+    sm.mapRunLength = t - start[bestSlot] + 1;
     sm.pShortRun = short * inv;
-    sm.meanRunLength = mean * inv;
+    // sum_k p_k (t - start_k + 1) from the weighted start sum.
+    sm.meanRunLength = t + 1 - weightedStart * inv;
     sm.logPredictive = logShift + Math.log(total);
-    sm.runs = K + 1;
+    sm.runs = count;
     return sm;
   }
 
@@ -582,25 +538,15 @@ class Bocpd implements BocpdDetector {
     this.t = state.t;
     this.mass = state.mass;
     this.maxCount = state.maxCount;
-    // The same first-strict-extremum scan as the update, so a resumed detector prunes the same runs.
+    // The same first-strict-maximum scan as the update, so a resumed detector prunes the same runs.
     let best = -1;
-    let worst = Infinity;
-    let minStart = state.t;
     this.mapSlot = -1;
-    this.minSlot = -1;
     for (let k = 0; k < K; k++) {
-      const p = this.prob[k];
-      if (p > best) {
-        best = p;
+      if (this.prob[k] > best) {
+        best = this.prob[k];
         this.mapSlot = k;
       }
-      if (p < worst) {
-        worst = p;
-        this.minSlot = k;
-      }
-      if (this.start[k] < minStart) minStart = this.start[k];
     }
-    this.minStart = minStart;
   }
 
   runLengthPosterior(): { runLength: Int32Array; probability: Float64Array } {
