@@ -120,22 +120,24 @@ export function radixSortFloat64(values: Float64Array): void {
   }
   let hi2 = new Uint32Array(n);
   let lo2 = new Uint32Array(n);
-  const count = new Uint32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const src = pass < 2 ? lo : hi;
-    const shift = (pass & 1) * 16;
+  // Three 11-bit passes on the high words only (count tables of 8 KB stay in L1, unlike 16-bit
+  // digits); keys that tie on the high word (same sign, exponent and top 20 mantissa bits: rare
+  // for continuous data) are then put in order by their low word, run by run.
+  const count = new Uint32Array(2048);
+  for (let pass = 0; pass < 3; pass++) {
+    const shift = 11 * pass;
     count.fill(0);
-    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
+    for (let i = 0; i < n; i++) count[(hi[i] >>> shift) & 2047]++;
     let sum = 0;
-    for (let d = 0; d < 65536; d++) {
+    for (let d = 0; d < 2048; d++) {
       const c = count[d];
       count[d] = sum;
       sum += c;
     }
     for (let i = 0; i < n; i++) {
-      const d = (src[i] >>> shift) & 0xffff;
-      const j = count[d]++;
-      hi2[j] = hi[i];
+      const h = hi[i];
+      const j = count[(h >>> shift) & 2047]++;
+      hi2[j] = h;
       lo2[j] = lo[i];
     }
     const th = hi;
@@ -144,6 +146,12 @@ export function radixSortFloat64(values: Float64Array): void {
     const tl = lo;
     lo = lo2;
     lo2 = tl;
+  }
+  for (let a = 0; a < n; ) {
+    let b = a + 1;
+    while (b < n && hi[b] === hi[a]) b++;
+    if (b - a > 1) lo.subarray(a, b).sort();
+    a = b;
   }
   for (let i = 0; i < n; i++) {
     const h = hi[i];
