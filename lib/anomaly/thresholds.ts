@@ -170,7 +170,9 @@ export function persistentFlags(scores: ArrayLike<number>, threshold: number, se
  * A percentile sweep of decisions with persistence, counted on the selected rows only: thresholds
  * are percentiles of the selected rows' scores, flags come from `persistentFlags` over all rows
  * (persistence reads each device's own history, which lies in the same selection when the
- * selection is by device).
+ * selection is by device). Forced rows are flagged at every threshold, so they are left out of
+ * both the percentiles and the counts: the sweep calibrates the score's decisions only (otherwise a
+ * rule's synthetic top score can make "flag only the rule's rows" look like the most precise cut).
  */
 export function persistentSweep(
   labels: ArrayLike<number>,
@@ -183,11 +185,12 @@ export function persistentSweep(
 ): SweepRow[] {
   const n = scores.length;
   if (labels.length !== n) throw new DataError(`persistentSweep: ${labels.length} labels for ${n} scores`);
+  const use = (i: number): boolean => (select === undefined || select[i] === 1) && (force === undefined || force[i] !== 1);
   let count = 0;
-  for (let i = 0; i < n; i++) if (select === undefined || select[i] === 1) count++;
+  for (let i = 0; i < n; i++) if (use(i)) count++;
   if (count === 0) throw new DataError("persistentSweep: no rows selected");
   const sorted = new Float64Array(count);
-  for (let i = 0, j = 0; i < n; i++) if (select === undefined || select[i] === 1) sorted[j++] = scores[i];
+  for (let i = 0, j = 0; i < n; i++) if (use(i)) sorted[j++] = scores[i];
   sorted.sort();
   const flags = new Uint8Array(n);
   const out: SweepRow[] = [];
@@ -199,7 +202,7 @@ export function persistentSweep(
     let fp = 0;
     let fn = 0;
     for (let i = 0; i < n; i++) {
-      if (select !== undefined && select[i] !== 1) continue;
+      if (!use(i)) continue;
       const pos = labels[i] !== 0;
       if (flags[i] === 1) {
         if (pos) tp++;

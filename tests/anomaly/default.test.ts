@@ -24,19 +24,20 @@ describe("anomaly pipeline on the default config (held-out metrics)", () => {
   });
 
   it("detects every fault type in the scoring window with held-out recall above stated floors", () => {
-    // Floors (measured 0.99 / 0.41 / 0.97 at seed 42, held out, P_min 0.5, 5-of-10 persistence):
-    // overheat >= 0.8, bearing_wear >= 0.3 (early rows of a growing defect look normal), sensor_dropout >= 0.9.
+    // Floors (measured 1.00 / 0.65 / 0.97 at seed 42, held out, P_min 0.3, 2-of-3 persistence):
+    // overheat >= 0.8, bearing_wear >= 0.45 (early rows of a growing defect look normal), sensor_dropout >= 0.9.
     // power_spike has no episode in this config's scoring window (all four fall in the training half).
     expect(Object.keys(recall).sort()).toEqual(["bearing_wear", "overheat", "sensor_dropout"]);
     expect(recall.overheat).toBeGreaterThanOrEqual(0.8);
-    expect(recall.bearing_wear).toBeGreaterThanOrEqual(0.3);
+    expect(recall.bearing_wear).toBeGreaterThanOrEqual(0.45);
     expect(recall.sensor_dropout).toBeGreaterThanOrEqual(0.9);
     for (const e of res.episodes) expect(e.detected, `${e.type} on device ${e.device}`).toBe(true);
   });
 
-  it("held-out precision and F1 stay above stated floors (0.38, 0.42; measured 0.44, 0.50)", () => {
-    expect(res.evaluation.precision).toBeGreaterThanOrEqual(0.38);
-    expect(res.evaluation.f1).toBeGreaterThanOrEqual(0.42);
+  it("held-out precision and F1 stay above stated floors (0.27, 0.38; measured 0.31, 0.44)", () => {
+    // Before this change the same rule measured 0.21 / 0.30 held out (0.36 / 0.50 as reported in-sample).
+    expect(res.evaluation.precision).toBeGreaterThanOrEqual(0.27);
+    expect(res.evaluation.f1).toBeGreaterThanOrEqual(0.38);
     expect(res.rocAuc).toBeGreaterThan(0.85);
   });
 });

@@ -84,6 +84,14 @@ describe("persistence and held-out calibration", () => {
     expect(persistentSweep(labels, scores, [50, 70, 90], seq, { k: 1, n: 1 })).toEqual(percentileSweep(labels, scores, [50, 70, 90]));
   });
 
+  it("rows forced by a rule stay out of the sweep's percentiles and counts (they are flagged at any threshold)", () => {
+    const labels = [0, 0, 1, 0, 1, 1, 0, 0, 0, 1, 1];
+    const scores = [0.1, 0.2, 0.9, 0.3, 0.8, 0.35, 0.4, 0.5, 0.05, 0.95, 1];
+    const force = labels.map((_, i) => (i === 10 ? 1 : 0));
+    const seq = deviceSequence(labels.map(() => 1), labels.map((_, i) => i));
+    expect(persistentSweep(labels, scores, [50, 70, 99], seq, { k: 1, n: 1 }, undefined, force)).toEqual(percentileSweep(labels.slice(0, 10), scores.slice(0, 10), [50, 70, 99]));
+  });
+
   it("leave-one-device-out: a device's own labels never move its threshold", () => {
     const rng = createRng(8);
     const n = 600;
