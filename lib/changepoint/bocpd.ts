@@ -19,16 +19,21 @@
  * is one exp and one log1p (a short series for long runs); everything that depends on the run
  * length only (the Student-t normalizing constant) is tabulated once.
  *
- * Pruning (Adams & MacKay section 2.4 suggest thresholding; the cap is the fixed-budget variant,
- * as in Fearnhead & Liu 2007, without their resampling). Before a step propagates the posterior,
- * (1) every run length whose posterior probability is below `threshold` is dropped, and (2) if
- * more than `maxRuns` remain (at most one more: a step adds one run), the least probable one is
- * dropped; the most probable run is never dropped, and the rest is renormalized. The mass dropped
- * at each step is reported (`prunedMass`), so the approximation is visible rather than silent.
- * Dropped runs are the ones whose own predictive would have to beat the survivors' by a factor of
- * 1 / mass to matter; with the defaults (threshold 1e-6, 32 runs) the pruned change probabilities
- * stay within a few 1e-3 of exact ones on series with changes (tests/changepoint/bocpd.test.ts,
- * bench/changepoint/bench.ts).
+ * Pruning (Adams & MacKay 2007 suggest dropping improbable run lengths; the cap is the fixed-budget
+ * version, as in Fearnhead & Liu 2007 but without their resampling, so results stay deterministic).
+ * Before a step propagates the posterior, (1) every run length whose posterior probability is
+ * below `threshold` is dropped, and (2) if more than `maxRuns` remain (at most one more: a step
+ * adds one run), the least probable one is dropped; the most probable run is never dropped, and
+ * the survivors are renormalized. The mass dropped at each step is reported (`prunedMass`), so the
+ * approximation is visible rather than silent. A dropped run matters later only if its own
+ * predictive beats the survivors' by a factor of about 1 / its mass.
+ *
+ * Accuracy of the defaults (threshold 1e-6, 32 runs) against exact BOCPD (threshold 0, no cap) on
+ * series with changes: P(change at t) within 0.05 at every step and within 2e-3 on average, the
+ * MAP run length equal on >= 95% of steps (tests/changepoint/bocpd.test.ts); on the bench series
+ * (1M points, regimes of 5000) max |dP| about 0.013-0.018, mean below 1e-4, MAP equal on 99.6-99.8%.
+ * The threshold alone (maxRuns Infinity) is within 2e-3 at every step but keeps hundreds of runs.
+ * Fewer runs cost little accuracy (16: max |dP| about 0.02-0.04) and buy speed; see the bench table.
  */
 import { ConfigError } from "../errors.js";
 import { expNonPositive, gammaCdf, lgamma, log1pNonNegative, logRising } from "./special.js";
