@@ -4,7 +4,7 @@ pandas and with DuckDB's Python client, on the files the TypeScript side generat
 Usage: peer.py SPEC.json  -> prints one JSON object of timings (seconds) and counts on stdout.
 
 SPEC: {"work": DIR, "tables": [{"name", "path", "suite": {expectations...}, "timestamps": [cols],
-       "key": [cols], "aggregate": "fleet" | "industrial"}]}
+       "key": [cols], "columns": [cols], "ddl": "CREATE TABLE IF NOT EXISTS stg (...)", "aggregate": ...}]}
 
 The same work as the workbench, step by step (the expectation suites are the TypeScript suites,
 serialized, so every peer checks exactly what lib/validate checks):
@@ -15,7 +15,8 @@ validate = read the CSV; column presence; column types (numbers, integers, ISO t
   reasons of every failing row; then the same three outputs: quarantine.jsonl (row, reasons, values),
   report.json (counts per expectation) and a text summary.
 ingest = sha256 of the file's bytes; skip it if the ledger already has that checksum; read + validate
-  as above; then in one transaction: create the staging table if needed, stage the good rows (rows
+  as above; then in one transaction: create the staging table if needed (the workbench's own DDL:
+  typed columns, NOT NULL where the schema says so, the file's sha256 on every row), stage the good rows (rows
   whose key is already staged are quarantined instead), write the quarantined rows with reasons to
   the quarantine table and one ledger row; commit. Timestamps are stored as TIMESTAMP (UTC), as ours.
 aggregate = the same GROUP BY over the loaded rows.
@@ -174,14 +175,16 @@ def pandas_ingest(t: dict, db: str, out_dir: str) -> int:
     for c in t["timestamps"]:
         good[c] = good[c].dt.tz_convert(None)
     quarantine = pd.DataFrame({"sha256": sha, "row_index": q["row"], "reasons": q["reasons"], "raw": q.drop(columns=["row", "reasons"]).to_json(orient="records", lines=True, date_format="iso").splitlines() if len(q) else []})
-    key = ", ".join(f'"{k}"' for k in t["key"])
+    key = " AND ".join(f's."{k}" = g."{k}"' for k in t["key"])
+    cols = ", ".join(f'"{c}"' for c in t["columns"])
     con.execute("BEGIN TRANSACTION")
-    con.execute("CREATE TABLE IF NOT EXISTS stg AS SELECT * FROM good LIMIT 0")
+    # The workbench's staging DDL (typed, NOT NULL where the schema says so, plus the file's sha256 per row).
+    con.execute(t["ddl"])
     staged0 = con.execute("SELECT count(*) FROM stg").fetchone()[0]
     if staged0 > 0:
-        con.execute(f"INSERT INTO stg SELECT * FROM good g WHERE NOT EXISTS (SELECT 1 FROM stg s WHERE ({key}) = (g.{key.replace(', ', ', g.')}))")
+        con.execute(f"INSERT INTO stg SELECT {cols}, '{sha}' FROM good g WHERE NOT EXISTS (SELECT 1 FROM stg s WHERE {key})")
     else:
-        con.execute("INSERT INTO stg SELECT * FROM good")
+        con.execute(f"INSERT INTO stg SELECT {cols}, '{sha}' FROM good")
     staged = con.execute("SELECT count(*) FROM stg").fetchone()[0] - staged0
     if len(quarantine):
         con.execute("INSERT INTO wh_quarantine SELECT sha256, row_index, reasons, raw FROM quarantine")
@@ -252,9 +255,10 @@ def duck_validate(t: dict, db: str, out_dir: str, store: bool) -> int:
     with open(os.path.join(out_dir, "summary.txt"), "w") as f:
         f.write(f"rows: {n} in, {n - nbad} good, {nbad} quarantined\n")
     if store:
+        cols = ", ".join(f'"{c}"' for c in t["columns"])
         con.execute("BEGIN TRANSACTION")
-        con.execute(f"CREATE TABLE IF NOT EXISTS stg AS SELECT * EXCLUDE (_row, {excl}) FROM flagged LIMIT 0")
-        con.execute(f"INSERT INTO stg SELECT * EXCLUDE (_row, {excl}) FROM flagged WHERE NOT ({anyf}) ORDER BY _row")
+        con.execute(t["ddl"])
+        con.execute(f"INSERT INTO stg SELECT {cols}, '{sha}' FROM flagged WHERE NOT ({anyf}) ORDER BY _row")
         con.execute(f"INSERT INTO wh_quarantine SELECT '{sha}', _row, {reasons}, NULL FROM flagged WHERE {anyf}")
         con.execute("INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)", [sha, t["path"], n, n - nbad, nbad])
         con.execute("COMMIT")

@@ -1,26 +1,25 @@
 /**
  * Idempotent, validated, all-or-nothing loading of raw generator files into staging tables.
  *
- * Per file: the sha256 of its bytes identifies it in the ledger (a file seen before, under any name,
- * stages nothing). A CSV file is checksummed and validated in one streamed pass by lib/validate's
- * byte-level reader; when DuckDB's own CSV reader would read every field exactly as that pass did (no
- * quoting, no CR LF, no null words, the generators' timestamp form, every row parseable), DuckDB
- * stages the file itself and the rows the pass quarantined are removed by row number; otherwise the
- * file is read again and the good rows are appended from JS. Parquet and JSON-lines files are read by
- * DuckDB and validated chunk by chunk. Bad rows go to the quarantine table with their reasons; rows
- * whose natural key is already staged (the same rows under another name or format) are quarantined as
- * duplicates; the rest are staged. The whole file is one transaction, and the ledger's CHECK makes the
- * counts reconcile (rows in = staged + quarantined) before it can commit, so a failure anywhere
- * leaves nothing behind.
+ * Per file: the sha256 of its bytes identifies it in the ledger; a file seen before, under any name,
+ * stages nothing. A CSV file is read once: lib/validate's byte-level reader checksums it, parses it
+ * into typed columns and validates them, and the good rows go straight from those typed arrays into a
+ * temp load table through DuckDB's appender (no second parse); Parquet and JSON-lines files are hashed
+ * first (a known file is skipped unread), read by DuckDB and validated chunk by chunk. Bad rows go to
+ * the quarantine table with their reasons; rows whose natural key is already staged (the same rows
+ * under another name or format) are quarantined as duplicates; the rest are staged. Everything that
+ * touches the database proper (staging, quarantine, ledger) is one transaction, and the counts must
+ * reconcile (rows in = staged + quarantined) before it can commit, so a failure anywhere leaves
+ * nothing behind.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { DuckDBDataChunk, DuckDBDoubleType, DuckDBVarCharType, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
+import { DuckDBBooleanType, DuckDBDataChunk, ENUM8, DuckDBDoubleType, DuckDBIntegerType, DuckDBTimestampType, DuckDBVarCharType, type DuckDBAppender, type DuckDBTimestampValue, type DuckDBType } from "@duckdb/node-api";
 import { DataError, WorkbenchError } from "../errors.js";
 import type { TableSchema } from "../simulate/table.js";
-import { type CsvScanSummary, emptySummary, scanCsvChunks } from "../validate/scan-csv.js";
+import { emptySummary, scanCsvChunks } from "../validate/scan-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
 import { type Warehouse, ident, literal } from "./db.js";
 import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
@@ -31,13 +30,7 @@ export interface IngestOptions {
   table?: string;
   /** Rows per validation/append chunk (default 65536). */
   chunkRows?: number;
-  /**
-   * "auto" (default): a CSV file DuckDB reads exactly as lib/validate does is staged by DuckDB's
-   * reader after validation; "rows": the good rows are always appended from JS. Every row is validated
-   * by lib/validate either way, and the outcomes are the same.
-   */
-  engine?: "auto" | "rows";
-  /** Called after each chunk is staged in the load table; a throw aborts (and rolls back) the file. */
+  /** Called after each chunk is validated and appended to the temp load table; a throw aborts the file (nothing is staged). */
   onProgress?: (info: { path: string; rows: number; bytes: number }) => void;
   /** Called with the outcome after every write of the file, just before it commits; a throw rolls the file back. */
   beforeCommit?: (result: IngestFileResult) => void | Promise<void>;
@@ -64,8 +57,6 @@ export interface IngestFileResult {
   extraColumns: string[];
   /** The validation report of the rows read (null for skipped files). */
   report: ValidationReport | null;
-  /** How the good rows reached staging: "sql" (DuckDB's CSV reader, after validation) or "rows" (appended from JS). */
-  engine: "sql" | "rows" | null;
   durationMs: number;
 }
 
@@ -122,20 +113,62 @@ function formatOf(path: string): "csv" | "parquet" | "jsonl" {
   throw new DataError(`${path}: cannot tell the format; use .csv, .parquet or .jsonl`);
 }
 
-/** Load-table columns: numbers (ints, bools as 0/1, timestamps as epoch ms) as DOUBLE, categories as text. */
-function loadColumns(t: RawTable): { name: string; text: boolean }[] {
-  return t.schema.columns.map((c) => ({ name: c.name, text: c.type === "category" }));
+/**
+ * Category columns whose good rows can only hold the schema's labels (the suite quarantines anything
+ * else): they travel as ENUMs, one byte per row, instead of one string per row.
+ */
+function enumLabels(t: RawTable): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const c of t.schema.columns) {
+    const cats = c.categories;
+    if (c.type !== "category" || !cats || cats.length === 0 || cats.length > 255 || new Set(cats).size !== cats.length) continue;
+    const guarded = t.suite.expectations.some((e) => e.kind === "in_set" && e.column === c.name && e.quarantine && e.values.every((v) => typeof v === "string" && cats.includes(v)));
+    if (guarded) out.set(c.name, cats);
+  }
+  return out;
 }
 
-/** Appends validated chunks (typed arrays and text arrays) to the load table. */
+/** The load table: the staging columns in their staging types (guarded categories as ENUMs), plus each row's index and line. */
+function loadTableDdl(t: RawTable, enums: ReadonlyMap<string, readonly string[]>): string {
+  const cols = t.schema.columns.map((c) => {
+    const e = enums.get(c.name);
+    return `${ident(c.name)} ${e ? `ENUM(${e.map(literal).join(", ")})` : sqlType(c)}`;
+  });
+  return `CREATE OR REPLACE TEMP TABLE ${LOAD_TABLE} (${cols.join(", ")}, _row DOUBLE, _line DOUBLE)`;
+}
+
+function duckType(c: TableSchema["columns"][number], enums: ReadonlyMap<string, readonly string[]>): DuckDBType {
+  const e = enums.get(c.name);
+  if (e) return ENUM8(e);
+  switch (c.type) {
+    case "int32":
+      return DuckDBIntegerType.instance;
+    case "float64":
+      return DuckDBDoubleType.instance;
+    case "bool":
+      return DuckDBBooleanType.instance;
+    case "timestamp":
+      return DuckDBTimestampType.instance;
+    default:
+      return DuckDBVarCharType.instance;
+  }
+}
+
+/**
+ * Appends validated chunks to the load table in the staging types, 2048 rows per data chunk, straight
+ * from the validator's typed arrays: numbers as they are, 0/1 as booleans, epoch ms as TIMESTAMP,
+ * dictionary codes as their labels (each label string made once per dictionary, not per row).
+ */
 class LoadAppender {
   private readonly batch: DuckDBDataChunk;
+  private readonly stamp = { micros: 0n };
 
   constructor(
     private readonly appender: DuckDBAppender,
-    private readonly cols: { name: string; text: boolean }[],
+    private readonly cols: readonly TableSchema["columns"][number][],
+    enums: ReadonlyMap<string, readonly string[]>,
   ) {
-    const types: DuckDBType[] = cols.map((c) => (c.text ? DuckDBVarCharType.instance : DuckDBDoubleType.instance));
+    const types: DuckDBType[] = cols.map((c) => duckType(c, enums));
     types.push(DuckDBDoubleType.instance, DuckDBDoubleType.instance);
     this.batch = DuckDBDataChunk.create(types, VECTOR);
   }
@@ -144,22 +177,38 @@ class LoadAppender {
     const n = chunk.length;
     const arrays = this.cols.map((c) => chunk.columns[c.name]);
     const lines = chunk.lines;
+    const stamp = this.stamp;
+    const asStamp = stamp as unknown as DuckDBTimestampValue;
     for (let start = 0; start < n; start += VECTOR) {
       const m = Math.min(VECTOR, n - start);
       this.batch.rowCount = m;
       for (let c = 0; c < arrays.length; c++) {
         const vector = this.batch.getColumnVector(c);
         const src = arrays[c];
-        const labels = chunk.labels?.[this.cols[c].name];
+        const col = this.cols[c];
+        const labels = chunk.labels?.[col.name];
         if (labels !== undefined) {
           for (let i = 0; i < m; i++) {
             const code = src[start + i] as number;
             vector.setItem(i, code < 0 ? null : labels[code]);
           }
-        } else if (this.cols[c].text) {
+        } else if (col.type === "category") {
           for (let i = 0; i < m; i++) {
             const v = src[start + i];
             vector.setItem(i, v === null || v === undefined ? null : String(v));
+          }
+        } else if (col.type === "timestamp") {
+          for (let i = 0; i < m; i++) {
+            const v = src[start + i] as number;
+            if (v === v) {
+              stamp.micros = BigInt(v) * 1000n;
+              vector.setItem(i, asStamp);
+            } else vector.setItem(i, null);
+          }
+        } else if (col.type === "bool") {
+          for (let i = 0; i < m; i++) {
+            const v = src[start + i] as number;
+            vector.setItem(i, v === v ? v === 1 : null);
           }
         } else {
           for (let i = 0; i < m; i++) {
@@ -282,21 +331,6 @@ export async function* duckChunks(wh: Warehouse, t: RawTable, path: string, form
   await wh.exec(`DROP TABLE IF EXISTS _wh_raw_n`);
 }
 
-/** The load-table expression of a staging column (epoch ms to TIMESTAMP, 0/1 to BOOLEAN, ...). */
-function converted(c: TableSchema["columns"][number], alias: string): string {
-  const id = `${alias}.${ident(c.name)}`;
-  switch (c.type) {
-    case "timestamp":
-      return `epoch_ms(CAST(${id} AS BIGINT))`;
-    case "int32":
-      return `CAST(${id} AS INTEGER)`;
-    case "bool":
-      return `CAST(${id} AS BOOLEAN)`;
-    default:
-      return id;
-  }
-}
-
 /** Where staged rows come from: a scratch table and SQL for each column's staging value, row and line. */
 interface StageSource {
   table: string;
@@ -335,50 +369,13 @@ async function stage(wh: Warehouse, t: RawTable, sha256: string, src: StageSourc
   return { staged: (await wh.count(t.staging)) - staged0, duplicates };
 }
 
-/** What the one JS pass over a CSV file found: the report, the summary and the quarantined rows (null when too many to hold). */
-interface CsvPass {
+/** What the streamed pass over a file put into the load tables. */
+interface Loaded {
+  sha256: string;
+  bytes: number;
   report: ValidationReport;
-  summary: CsvScanSummary;
-  quarantine: QuarantineRecord[] | null;
-}
-
-/** Quarantined rows the first pass keeps in memory; beyond this the file is reloaded row by row. */
-const MAX_HELD_QUARANTINE = 100_000;
-
-/** Checksum and validate a CSV file in one streamed pass, keeping only the quarantined rows. */
-async function validateCsvPass(t: RawTable, file: string, chunkRows: number, options: IngestOptions): Promise<CsvPass> {
-  const summary = emptySummary();
-  const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
-  let quarantine: QuarantineRecord[] | null = [];
-  const hold = (records: readonly QuarantineRecord[]): void => {
-    if (quarantine === null || records.length === 0) return;
-    if (quarantine.length + records.length > MAX_HELD_QUARANTINE) quarantine = null;
-    else for (const r of records) quarantine.push(r);
-  };
-  for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: true }, summary)) {
-    validator.addUnparseable(block.quarantined);
-    hold(block.quarantined);
-    hold(validator.validate(block.chunk).quarantined);
-    options.onProgress?.({ path: file, rows: summary.records, bytes: summary.bytes });
-  }
-  return { report: validator.report(), summary, quarantine };
-}
-
-/** Whether DuckDB's CSV reader would read every field of the file exactly as the JS pass did. */
-function canReadDirectly(s: CsvScanSummary): boolean {
-  return s.unparseable === 0 && !s.quotes && !s.carriageReturns && !s.nullWords && s.canonicalTimestamps && s.records > 0;
-}
-
-/** The generators' timestamp form for DuckDB's strptime. */
-const GENERATOR_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%gZ";
-
-/** A read_csv call typing every column as its staging column (extra columns as text). */
-function readCsvSql(t: RawTable, file: string, header: readonly string[]): string {
-  const spec = header.map((h) => {
-    const c = t.schema.columns.find((x) => x.name === h);
-    return `${literal(h)}: ${literal(c ? sqlType(c) : "VARCHAR")}`;
-  });
-  return `read_csv(${literal(file)}, header = true, columns = {${spec.join(", ")}}, auto_detect = false, strict_mode = true, null_padding = false, delim = ',', quote = '"', escape = '"', timestampformat = ${literal(GENERATOR_TIMESTAMP)})`;
+  quarantined: number;
+  extra: string[];
 }
 
 /** Load one raw file into its staging table (idempotent; one transaction). */
@@ -390,183 +387,164 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   if (!found) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
   const t: RawTable = found;
   const chunkRows = options.chunkRows ?? 65_536;
-  // CSV: one pass over the bytes computes the checksum and validates every row in JS; Parquet and
-  // JSON lines are hashed first and validated inside the transaction.
   await ensureStaging(wh, t);
-  const pass = format === "csv" ? await validateCsvPass(t, file, chunkRows, options) : null;
-  const { sha256, bytes } = pass ? { sha256: pass.summary.sha256!, bytes: pass.summary.bytes } : await sha256File(file);
-  const base = { path: file, sha256, staging: t.staging, format, bytes } as const;
-  const seen = await wh.rows(`SELECT path FROM wh_ingested_files WHERE sha256 = ?`, [sha256]);
-  if (seen.length > 0) {
-    return { ...base, status: "skipped", skippedBecause: String(seen[0].path), rowsIn: 0, rowsStaged: 0, rowsQuarantined: 0, rowsDuplicate: 0, extraColumns: [], report: null, engine: null, durationMs: performance.now() - started };
-  }
-  const cols = loadColumns(t);
   const timestampColumns = new Set(t.schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name));
-  /** Validate row by row (lib/validate) into the load table; quarantined rows go to wh_quarantine. */
-  const validateRows = async (): Promise<{ report: ValidationReport; quarantined: number; extra: string[] }> => {
-    await wh.exec(`CREATE OR REPLACE TEMP TABLE ${LOAD_TABLE} (${cols.map((c) => `${ident(c.name)} ${c.text ? "VARCHAR" : "DOUBLE"}`).join(", ")}, _row DOUBLE, _line DOUBLE)`);
+  const ledgerPath = async (sha256: string): Promise<string | null> => {
+    const seen = await wh.rows(`SELECT path FROM wh_ingested_files WHERE sha256 = ?`, [sha256]);
+    return seen.length > 0 ? String(seen[0].path) : null;
+  };
+  const skipped = (sha256: string, bytes: number, because: string): IngestFileResult => ({
+    path: file,
+    sha256,
+    staging: t.staging,
+    format,
+    bytes,
+    status: "skipped",
+    skippedBecause: because,
+    rowsIn: 0,
+    rowsStaged: 0,
+    rowsQuarantined: 0,
+    rowsDuplicate: 0,
+    extraColumns: [],
+    report: null,
+    durationMs: performance.now() - started,
+  });
+  const dropScratch = (): Promise<void> => wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}`);
+
+  /**
+   * Read and validate the file into the connection's temp load tables (nothing in the database proper
+   * changes): good rows to LOAD_TABLE, quarantined rows with reasons to QUARANTINE_LOAD. A CSV file is
+   * checksummed in the same pass; other formats are hashed first, so a known file is skipped unread.
+   */
+  const load = async (known: { sha256: string; bytes: number } | null): Promise<Loaded> => {
+    const cols = t.schema.columns;
+    const enums = enumLabels(t);
+    await wh.exec(loadTableDdl(t, enums));
     await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
     const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
     const extra = new Set<string>();
     // Parquet/JSON-lines slices are read with queries on the connection, which would invalidate an
     // open appender: those load through appenders opened per chunk.
-    const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols);
+    const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols, enums);
     const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
-    let quarantinedByValidation = 0;
+    let quarantined = 0;
     let rowsSeen = 0;
-    const handle = async (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], load: LoadAppender, q: QuarantineAppender): Promise<void> => {
+    let bytesSeen = known?.bytes ?? 0;
+    const handle = (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], into: LoadAppender, q: QuarantineAppender): void => {
       if (unparseable.length > 0) {
         validator.addUnparseable(unparseable);
         q.append(unparseable, timestampColumns);
       }
       // The validator numbers rows in the order it sees them; good rows keep those numbers.
       const rowBase = rowsSeen + unparseable.length;
-      const { good, quarantined } = validator.validate(chunk);
-      q.append(quarantined, timestampColumns);
-      quarantinedByValidation += unparseable.length + quarantined.length;
-      const bad = new Uint8Array(chunk.length);
-      for (const r of quarantined) bad[r.row - rowBase] = 1;
+      const { good, quarantined: bad } = validator.validate(chunk);
+      q.append(bad, timestampColumns);
+      quarantined += unparseable.length + bad.length;
       const rows = new Float64Array(good.length);
-      for (let i = 0, k = 0; i < chunk.length; i++) if (bad[i] === 0) rows[k++] = rowBase + i;
-      load.append(good, rows);
+      if (bad.length === 0) for (let i = 0; i < good.length; i++) rows[i] = rowBase + i;
+      else {
+        const isBad = new Uint8Array(chunk.length);
+        for (const r of bad) isBad[r.row - rowBase] = 1;
+        for (let i = 0, k = 0; i < chunk.length; i++) if (isBad[i] === 0) rows[k++] = rowBase + i;
+      }
+      into.append(good, rows);
       rowsSeen = rowBase + chunk.length;
-      options.onProgress?.({ path: file, rows: rowsSeen, bytes });
+      options.onProgress?.({ path: file, rows: rowsSeen, bytes: bytesSeen });
     };
     if (format === "csv") {
-      const load = await openLoad();
+      const summary = emptySummary();
+      const into = await openLoad();
       const q = await openQuarantine();
       try {
-        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" })) {
+        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: true }, summary)) {
           for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
-          await handle(block.chunk, block.quarantined, load, q);
+          bytesSeen = summary.bytes;
+          handle(block.chunk, block.quarantined, into, q);
         }
       } finally {
-        load.close();
+        into.close();
         q.close();
       }
-    } else {
-      for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
-        for (const e of chunk.extra) extra.add(e);
-        const load = await openLoad();
-        const q = await openQuarantine();
-        try {
-          await handle(chunk, [], load, q);
-        } finally {
-          load.close();
-          q.close();
-        }
+      return { sha256: summary.sha256!, bytes: summary.bytes, report: validator.report(), quarantined, extra: [...extra] };
+    }
+    for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
+      for (const e of chunk.extra) extra.add(e);
+      const into = await openLoad();
+      const q = await openQuarantine();
+      try {
+        handle(chunk, [], into, q);
+      } finally {
+        into.close();
+        q.close();
       }
     }
-    const sha = literal(sha256);
-    await wh.exec(
-      `INSERT INTO wh_quarantine SELECT ${sha}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
-    );
-    return { report: validator.report(), quarantined: quarantinedByValidation, extra: [...extra] };
+    return { sha256: known!.sha256, bytes: known!.bytes, report: validator.report(), quarantined, extra: [...extra] };
   };
-  // DuckDB's reader may stage the rows of a validated CSV file when it would read every field exactly
-  // as the JS pass did: no quoting, no CR LF, no null words, timestamps in the generators' one form,
-  // and every row parseable (rows that failed an expectation are removed by row number afterwards).
-  const direct = pass !== null && (options.engine ?? "auto") === "auto" && pass.quarantine !== null && canReadDirectly(pass.summary);
+
+  let loaded: Loaded;
+  try {
+    if (format === "csv") loaded = await load(null);
+    else {
+      const known = await sha256File(file);
+      const because = await ledgerPath(known.sha256);
+      if (because !== null) return skipped(known.sha256, known.bytes, because);
+      loaded = await load(known);
+    }
+    const because = await ledgerPath(loaded.sha256);
+    if (because !== null) {
+      await dropScratch();
+      return skipped(loaded.sha256, loaded.bytes, because);
+    }
+  } catch (error) {
+    await dropScratch();
+    if (error instanceof WorkbenchError) throw error;
+    throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
+  }
+  const { sha256, bytes, report } = loaded;
   try {
     return await wh.transaction(async () => {
-      let report: ValidationReport;
-      let source: StageSource;
-      let quarantinedByValidation = 0;
-      const extra = new Set<string>();
-      if (direct && pass && pass.quarantine) {
-        report = pass.report;
-        for (const h of pass.summary.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
-        quarantinedByValidation = pass.quarantine.length;
-        if (pass.quarantine.length > 0) {
-          await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
-          const q = new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
-          try {
-            q.append(pass.quarantine, timestampColumns);
-          } finally {
-            q.close();
-          }
-          await wh.exec(
-            `INSERT INTO wh_quarantine SELECT ${literal(sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
-          );
-        }
-        const reader = readCsvSql(t, file, pass.summary.header);
-        if (pass.quarantine.length === 0 && (await wh.count(t.staging)) === 0) {
-          // The common case: a clean file into an empty table, straight from the reader.
-          const stg = ident(t.staging);
-          const before = await wh.count(t.staging);
-          await wh.exec(`INSERT INTO ${stg} SELECT ${t.schema.columns.map((c) => ident(c.name)).join(", ")}, ${literal(sha256)} FROM ${reader}`);
-          const staged = (await wh.count(t.staging)) - before;
-          return await finishLoad({ staged, duplicates: 0 }, report, quarantinedByValidation, extra, "sql");
-        }
-        await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_fast AS SELECT * FROM ${reader}`);
-        if (pass.quarantine.length > 0) {
-          await wh.exec(`CREATE OR REPLACE TEMP TABLE _wh_bad (r BIGINT)`);
-          const app = await wh.connection.createAppender("_wh_bad", null, "temp");
-          for (const r of pass.quarantine) {
-            app.appendBigInt(BigInt(r.row));
-            app.endRow();
-          }
-          app.flushSync();
-          app.closeSync();
-          await wh.exec(`DELETE FROM _wh_fast WHERE rowid IN (SELECT r FROM _wh_bad); DROP TABLE _wh_bad`);
-        }
-        // No quotes and no blank lines: data row r sits on line r + 2.
-        source = { table: "_wh_fast", value: (c, a) => `${a}.${ident(c.name)}`, row: (a) => `${a}.rowid`, line: (a) => `${a}.rowid + 2` };
-        options.onProgress?.({ path: file, rows: report.rowsIn, bytes });
-      } else {
-        const byRows = await validateRows();
-        report = byRows.report;
-        quarantinedByValidation = byRows.quarantined;
-        for (const x of byRows.extra) extra.add(x);
-        source = { table: LOAD_TABLE, value: converted, row: (a) => `${a}._row`, line: (a) => `${a}._line` };
+      await wh.exec(
+        `INSERT INTO wh_quarantine SELECT ${literal(sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+      );
+      const { staged, duplicates } = await stage(wh, t, sha256, { table: LOAD_TABLE, value: (c, a) => (c.type === "category" ? `CAST(${a}.${ident(c.name)} AS VARCHAR)` : `${a}.${ident(c.name)}`), row: (a) => `${a}._row`, line: (a) => `${a}._line` });
+      const quarantined = loaded.quarantined + duplicates;
+      if (staged + quarantined !== report.rowsIn) {
+        throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
       }
-      return await finishLoad(await stage(wh, t, sha256, source), report, quarantinedByValidation, extra, direct ? "sql" : "rows");
+      await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
+        sha256,
+        file,
+        t.staging,
+        format,
+        bytes,
+        report.rowsIn,
+        staged,
+        quarantined,
+        duplicates,
+      ]);
+      const result: IngestFileResult = {
+        path: file,
+        sha256,
+        staging: t.staging,
+        format,
+        bytes,
+        status: "loaded",
+        rowsIn: report.rowsIn,
+        rowsStaged: staged,
+        rowsQuarantined: quarantined,
+        rowsDuplicate: duplicates,
+        extraColumns: loaded.extra,
+        report,
+        durationMs: performance.now() - started,
+      };
+      await options.beforeCommit?.(result);
+      return result;
     });
   } catch (error) {
     if (error instanceof WorkbenchError) throw error;
     throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
   } finally {
-    if (direct) await wh.exec(`DROP TABLE IF EXISTS _wh_fast; DROP TABLE IF EXISTS _wh_bad`);
-  }
-
-  /** Reconcile the counts, write the ledger row and build the result (inside the transaction). */
-  async function finishLoad(
-    { staged, duplicates }: { staged: number; duplicates: number },
-    report: ValidationReport,
-    quarantinedByValidation: number,
-    extra: Set<string>,
-    engine: "sql" | "rows",
-  ): Promise<IngestFileResult> {
-    await wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}; DROP TABLE IF EXISTS _wh_fast`);
-    const quarantined = quarantinedByValidation + duplicates;
-    if (staged + quarantined !== report.rowsIn) {
-      throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
-    }
-    await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
-      sha256,
-      file,
-      t.staging,
-      format,
-      bytes,
-      report.rowsIn,
-      staged,
-      quarantined,
-      duplicates,
-    ]);
-    const result: IngestFileResult = {
-      ...base,
-      status: "loaded",
-      rowsIn: report.rowsIn,
-      rowsStaged: staged,
-      rowsQuarantined: quarantined,
-      rowsDuplicate: duplicates,
-      extraColumns: [...extra],
-      report,
-      engine,
-      durationMs: performance.now() - started,
-    };
-    await options.beforeCommit?.(result);
-    return result;
+    await dropScratch();
   }
 }
 
