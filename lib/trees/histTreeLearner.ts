@@ -83,7 +83,7 @@ export class HistTreeLearner {
     this.binOffset = new Int32Array(mappers.length + 1);
     this.wasmShare = new Int32Array(Math.max(1, params.numThreads));
     if (wasm !== null) {
-      if (wasm.packed !== data.packed) throw new Error("internal: the wasm learner needs the bin codes in wasm memory");
+      if (wasm.packed !== data.packed || !data.rowMajor) throw new Error("internal: the wasm learner needs row-major bin codes in wasm memory");
       // The wasm layout: 256 bins per feature, whatever the feature's real count.
       for (let f = 0; f <= mappers.length; f++) this.binOffset[f] = f * WASM_BINS_PER_FEATURE;
       this.totalBins = wasm.histDoubles / HIST_STRIDE;
@@ -104,6 +104,7 @@ export class HistTreeLearner {
     }
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
     this.totalBins = this.binOffset[mappers.length];
+    if (data.rowMajor) throw new Error("internal: the JavaScript kernels need column-major bin codes");
     const shared = params.numThreads > 1 && data.packed.buffer instanceof SharedArrayBuffer;
     this.rows = typed(shared, (b) => new Uint32Array(b as ArrayBuffer), nRows * 4, nRows);
     this.tmp = new Uint32Array(nRows);

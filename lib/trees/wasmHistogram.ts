@@ -71,6 +71,7 @@ const op = {
   i32Store: 0x36,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Mul: 0x6c,
   i32And: 0x71,
   i32Shl: 0x74,
   i32ShrU: 0x76,
@@ -82,12 +83,13 @@ const F64X2_ADD = 0xf0;
 
 /**
  * Kernel body. Params: 0 = first (row index for the sequential kernel, byte address of
- * rows[begin] otherwise), 1 = count, 2 = gh byte address (pairs in row order), 3 = histogram byte address,
- * 4 = group table byte address (per group: column byte address, histogram byte offset),
- * 5 = number of groups. Locals: 6 k, 7 r4, 8 gp, 9 gEnd, 10 w, 11 a, 12 base, 13 ghv (v128).
+ * rows[begin] otherwise), 1 = count, 2 = gh byte address (pairs in row order), 3 = histogram byte
+ * address, 4 = group table byte address (per group: byte offset of its word in a row, histogram
+ * byte offset), 5 = number of groups, 6 = byte address of the row-major bin words, 7 = row stride
+ * in bytes. Locals: 8 k, 9 r4 (row address), 10 gp, 11 gEnd, 12 w, 13 a, 14 base, 15 ghv (v128).
  */
 function kernelBody(sequential: boolean): number[] {
-  const [first, count, gh, hist, table, nGroups, k, r4, gp, gEnd, w, a, base, ghv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [first, count, gh, hist, table, nGroups, packed, stride, k, r4, gp, gEnd, w, a, base, ghv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const c: number[] = [];
   const get = (i: number) => c.push(op.get, i);
   const set = (i: number) => c.push(op.set, i);
@@ -105,41 +107,29 @@ function kernelBody(sequential: boolean): number[] {
   get(k);
   get(count);
   c.push(op.i32GeU, op.brIf, 1);
-  if (sequential) {
-    // r4 = (first + k) << 2; ghv = gh[(first + k) * 16]
-    get(first);
-    get(k);
-    c.push(op.i32Add);
+  // The row index r: first + k, or rows[k] (first = address of rows[begin]). Gradient pairs stay
+  // in row order, so a scattered leaf costs one 16-byte load per row instead of a gather pass.
+  get(first);
+  get(k);
+  if (sequential) c.push(op.i32Add);
+  else {
     i32(2);
-    c.push(op.i32Shl);
-    set(r4);
-    get(gh);
-    get(r4);
-    i32(2);
-    c.push(op.i32Shl);
-    c.push(op.i32Add);
-  } else {
-    // r4 = rows[k] << 2 (first = address of rows[begin]); ghv = gh[r * 16]: gradient pairs stay in
-    // row order, one 16-byte load per row instead of a gather pass into leaf order.
-    get(first);
-    get(k);
-    i32(2);
-    c.push(op.i32Shl);
-    c.push(op.i32Add);
-    c.push(op.i32Load);
+    c.push(op.i32Shl, op.i32Add, op.i32Load);
     memarg(2, 0);
-    i32(2);
-    c.push(op.i32Shl);
-    c.push(op.tee, r4);
-    get(gh);
-    c.push(op.i32Add);
-    get(r4);
-    c.push(op.i32Add);
-    get(r4);
-    c.push(op.i32Add);
-    get(r4);
-    c.push(op.i32Add);
   }
+  c.push(op.tee, w);
+  // r4 = packed + r * stride
+  get(stride);
+  c.push(op.i32Mul);
+  get(packed);
+  c.push(op.i32Add);
+  set(r4);
+  // ghv = gh[r * 16]
+  get(w);
+  i32(4);
+  c.push(op.i32Shl);
+  get(gh);
+  c.push(op.i32Add);
   c.push(...simd(V128_LOAD));
   memarg(4, 0);
   set(ghv);
@@ -149,7 +139,7 @@ function kernelBody(sequential: boolean): number[] {
   get(gp);
   get(gEnd);
   c.push(op.i32GeU, op.brIf, 1);
-  // w = packed word of this row in the group's column
+  // w = this row's word of the group
   get(gp);
   c.push(op.i32Load);
   memarg(2, 0);
@@ -204,14 +194,15 @@ function kernelBody(sequential: boolean): number[] {
 }
 
 /**
- * Partition body: params 0 = byte address of rows[begin], 1 = count, 2 = column byte address of
- * the split feature's group, 3 = lane shift, 4 = byte address of the 256-entry "goes left" mask,
- * 5 = byte address of the scratch row array. Left rows are written back in order from rows[begin],
- * right rows to the scratch array in order (branch-free: every row is written to both, only the
- * cursors advance); returns the number of left rows. Locals: 6 k, 7 nl, 8 tr, 9 r, 10 left.
+ * Partition body: params 0 = byte address of rows[begin], 1 = count, 2 = byte address of the split
+ * feature's column of codes (one byte per row), 3 = byte address of the 256-entry "goes left"
+ * mask, 4 = byte address of the scratch row array. Left rows are written back in order from
+ * rows[begin], right rows to the scratch array in order (branch-free: every row is written to
+ * both, only the cursors advance); returns the number of left rows.
+ * Locals: 5 k, 6 nl, 7 tr, 8 r, 9 left.
  */
 function partitionBody(): number[] {
-  const [rows, count, col, shift, mask, tmp, k, nl, tr, r, left] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [rows, count, col, mask, tmp, k, nl, tr, r, left] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const c: number[] = [];
   const get = (i: number) => c.push(op.get, i);
   const set = (i: number) => c.push(op.set, i);
@@ -232,17 +223,13 @@ function partitionBody(): number[] {
   c.push(op.i32Shl, op.i32Add, op.i32Load);
   memarg(2, 0);
   set(r);
-  // left = mask[(packed[col + 4r] >>> shift) & 255]
+  // left = mask[col[r]]
   get(mask);
   get(col);
   get(r);
-  i32(2);
-  c.push(op.i32Shl, op.i32Add, op.i32Load);
-  memarg(2, 0);
-  get(shift);
-  c.push(op.i32ShrU);
-  i32(255);
-  c.push(op.i32And, op.i32Add, op.i32Load8U);
+  c.push(op.i32Add, op.i32Load8U);
+  memarg(0, 0);
+  c.push(op.i32Add, op.i32Load8U);
   memarg(0, 0);
   set(left);
   get(nl);
@@ -284,8 +271,8 @@ function partitionBody(): number[] {
 
 /** The module: imports a shared memory "env.memory", exports histSeq, histRows and partition. */
 export function histogramModuleBytes(): Uint8Array {
-  const six = [...uleb(6), I32, I32, I32, I32, I32, I32];
-  const type = section(1, [2, 0x60, ...six, 0, 0x60, ...six, 1, I32]);
+  const params = (n: number) => [...uleb(n), ...Array.from({ length: n }, () => I32)];
+  const type = section(1, [2, 0x60, ...params(8), 0, 0x60, ...params(5), 1, I32]);
   // Shared memory, min 1 page, max 65536 pages (any memory the caller makes fits).
   const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
   const funcs = section(3, [3, 0, 0, 1]);
@@ -324,17 +311,19 @@ export function histogramModule(): WasmModule | null {
   return cachedModule;
 }
 
-type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nGroups: number) => void;
-type PartitionFn = (rows: number, count: number, col: number, shift: number, mask: number, tmp: number) => number;
+type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nGroups: number, packed: number, stride: number) => void;
+type PartitionFn = (rows: number, count: number, col: number, mask: number, tmp: number) => number;
 
 /**
- * Linear memory of one training run: bin codes (column-major groups, as BinnedData), row order,
+ * Linear memory of one training run: bin codes (row-major words, see BinnedData), row order,
  * gradient pairs in row order (gh[2r], gh[2r+1]), the leaf histogram pool and one group table per thread.
  */
 export class WasmTrainingMemory {
   readonly memory: WasmMemory;
   readonly module: WasmModule;
   readonly packed: Uint32Array;
+  /** The same codes column by column, one byte each (feature f's column at f * nRows): the partition reads one feature of many rows. */
+  readonly columns: Uint8Array;
   readonly rows: Uint32Array;
   /** Scratch rows of the partition. */
   readonly tmp: Uint32Array;
@@ -354,6 +343,7 @@ export class WasmTrainingMemory {
   private readonly tmpAddr: number;
   private readonly maskAddr: number;
   private readonly packedAddr: number;
+  private readonly columnsAddr: number;
   private readonly rowsAddr: number;
   private readonly ghAddr: number;
   private readonly poolAddr: number;
@@ -372,6 +362,7 @@ export class WasmTrainingMemory {
       return a;
     };
     this.packedAddr = take(numGroups * nRows * 4);
+    this.columnsAddr = take(numGroups * 4 * nRows);
     this.rowsAddr = take(nRows * 4);
     this.tmpAddr = take(nRows * 4);
     this.maskAddr = take(256);
@@ -383,6 +374,7 @@ export class WasmTrainingMemory {
     this.memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
     const buf = this.memory.buffer;
     this.packed = new Uint32Array(buf, this.packedAddr, numGroups * nRows);
+    this.columns = new Uint8Array(buf, this.columnsAddr, nCols * nRows);
     this.rows = new Uint32Array(buf, this.rowsAddr, nRows);
     this.tmp = new Uint32Array(buf, this.tmpAddr, nRows);
     this.mask = new Uint8Array(buf, this.maskAddr, 256);
@@ -403,7 +395,7 @@ export class WasmTrainingMemory {
     const module = histogramModule();
     if (module === null) return null;
     const numGroups = (nCols + 3) >>> 2;
-    const bytes = numGroups * nRows * 4 + nRows * 24 + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    const bytes = 2 * numGroups * nRows * 4 + nRows * 24 + numHists * numGroups * GROUP_BYTES + (1 << 20);
     if (!(bytes < 0xc0000000)) return null;
     try {
       return new WasmTrainingMemory(module, nRows, nCols, numHists, threads);
@@ -417,7 +409,7 @@ export class WasmTrainingMemory {
     const table = this.tables[t];
     for (let i = from; i < to; i++) {
       const g = groups[i];
-      table[2 * (i - from)] = this.packedAddr + g * this.nRows * 4;
+      table[2 * (i - from)] = g * 4;
       table[2 * (i - from) + 1] = g * GROUP_BYTES;
     }
     return to - from;
@@ -426,8 +418,9 @@ export class WasmTrainingMemory {
   /** Histogram the groups in thread t's table over a leaf, into histogram `hist` of the pool. */
   run(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): void {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
-    if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
-    else this.histRows(this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups);
+    const stride = this.numGroups * 4;
+    if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, stride);
+    else this.histRows(this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, stride);
   }
 
   /**
@@ -435,18 +428,16 @@ export class WasmTrainingMemory {
    * feature: left rows first, in order; returns the number of left rows.
    */
   partition(begin: number, count: number, feature: number): number {
-    const col = this.packedAddr + (feature >>> 2) * this.nRows * 4;
-    const nl = this.partitionFn(this.rowsAddr + begin * 4, count, col, (feature & 3) << 3, this.maskAddr, this.tmpAddr);
+    const nl = this.partitionFn(this.rowsAddr + begin * 4, count, this.columnsAddr + feature * this.nRows, this.maskAddr, this.tmpAddr);
     this.rows.set(this.tmp.subarray(0, count - nl), begin + nl);
     return nl;
   }
 
   /** What a worker needs to run thread t's share: the job as plain numbers. */
-  job(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): [number, number, number, number, number, number, number] {
+  job(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): number[] {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
-    return sequential
-      ? [1, begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups]
-      : [0, this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups];
+    const first = sequential ? begin : this.rowsAddr + begin * 4;
+    return [sequential ? 1 : 0, first, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, this.numGroups * 4];
   }
 }
 
@@ -468,7 +459,7 @@ for (;;) {
   const mode = ctrl[${CTRL_JOB}];
   if (mode === ${JOB_EXIT}) break;
   const f = mode === 1 ? histSeq : histRows;
-  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}]);
+  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}], ctrl[${CTRL_JOB + 7}], ctrl[${CTRL_JOB + 8}]);
   Atomics.store(ctrl, ${CTRL_DONE}, seen);
   Atomics.notify(ctrl, ${CTRL_DONE});
 }
