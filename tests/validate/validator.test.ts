@@ -202,3 +202,65 @@ describe("generator output against its own schema", () => {
     expect(report.rowsIn).toBeGreaterThan(1000);
   });
 });
+
+describe("typed kernels and exact uniqueness", () => {
+  const cell = fc.tuple(
+    fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+    fc.option(fc.integer({ min: 0, max: 6 }).map((k) => 1000 * k), { nil: null }),
+    fc.option(fc.oneof(fc.integer({ min: -10, max: 9000 }), fc.constant(Infinity)), { nil: null }),
+    fc.option(fc.constantFrom("RUN", "IDLE", "MAINT", "BROKEN"), { nil: null }),
+  );
+  const rowsArb = fc.array(cell, { maxLength: 40 });
+
+  function outcome(rows: [number | null, number | null, number | null, string | null][], typed: boolean, exact: boolean, cuts: number[]) {
+    const v = new Validator(suite, { exactUniqueness: exact });
+    const quarantined: { row: number; reasons: string[] }[] = [];
+    let start = 0;
+    for (const end of [...cuts.filter((c) => c > 0 && c < rows.length).sort((a, b) => a - b), rows.length]) {
+      const part = rows.slice(start, end) as [number, number, number, string][];
+      const r = v.validate(typed ? typedTable(part) : table(part));
+      quarantined.push(...r.quarantined.map((q) => ({ row: q.row, reasons: q.reasons })));
+      start = end;
+    }
+    const report = v.report();
+    return { quarantined, counts: report.expectations.map((e) => [e.elementCount, e.unexpectedCount]), good: report.rowsGood };
+  }
+
+  it("typed arrays with dictionary codes give the generic path's outcome, in any chunking, in both uniqueness modes", () => {
+    fc.assert(
+      fc.property(rowsArb, fc.array(fc.nat(40), { maxLength: 3 }), fc.boolean(), (rows, cuts, exact) => {
+        const generic = outcome(rows, false, exact, []);
+        expect(outcome(rows, true, exact, cuts)).toEqual(generic);
+        expect(outcome(rows, false, exact, cuts)).toEqual(generic);
+      }),
+      { numRuns: 400, seed: 11 },
+    );
+  });
+
+  it("exact by default: good rows have distinct keys, and a row quarantined for its key repeats an earlier good row's key", () => {
+    fc.assert(
+      fc.property(rowsArb, (rows) => {
+        const r = validateTable(typedTable(rows), suite);
+        expect(r.good.length + r.quarantined.length).toBe(rows.length);
+        const reasonsOf = new Map(r.quarantined.map((q) => [q.row, q.reasons]));
+        const goodKeys = new Set<string>();
+        rows.forEach((row, i) => {
+          const complete = row[0] !== null && row[1] !== null;
+          const key = `${row[0]}|${row[1]}`;
+          const reasons = reasonsOf.get(i);
+          const dup = reasons?.some((x) => x.startsWith("unique(")) ?? false;
+          // Named a duplicate: it truly repeats the key of an earlier good row.
+          if (dup) expect(goodKeys.has(key)).toBe(true);
+          // Repeats an earlier good row's key and passes the stateless checks: always named a duplicate.
+          const stateless = reasons?.some((x) => !x.startsWith("unique(") && !x.startsWith("monotonic(")) ?? false;
+          if (complete && goodKeys.has(key) && !stateless) expect(dup).toBe(true);
+          if (reasons === undefined && complete) {
+            expect(goodKeys.has(key)).toBe(false);
+            goodKeys.add(key);
+          }
+        });
+      }),
+      { numRuns: 400, seed: 12 },
+    );
+  });
+});

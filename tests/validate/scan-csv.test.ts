@@ -1,0 +1,132 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCsvChunks } from "../../lib/validate/read-csv.js";
+import { emptySummary, scanCsvChunks } from "../../lib/validate/scan-csv.js";
+import type { QuarantineRecord, ValueChunk } from "../../lib/validate/validator.js";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "scan-csv-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const columns = [
+  { name: "ts", type: "timestamp" as const },
+  { name: "device", type: "int32" as const },
+  { name: "rpm", type: "float64" as const },
+  { name: "state", type: "category" as const },
+  { name: "ok", type: "bool" as const },
+];
+
+type Row = { line: number; values: unknown[] };
+
+/** Rows as plain values (text columns decoded, NaN kept) plus quarantine records, from either reader. */
+function flatten(chunks: { chunk: ValueChunk; quarantined: QuarantineRecord[] }[]): { rows: Row[]; quarantined: QuarantineRecord[] } {
+  const rows: Row[] = [];
+  const quarantined: QuarantineRecord[] = [];
+  for (const { chunk, quarantined: q } of chunks) {
+    quarantined.push(...q);
+    for (let i = 0; i < chunk.length; i++) {
+      const values = Object.keys(chunk.columns).map((name) => {
+        const col = chunk.columns[name] as ArrayLike<unknown>;
+        const labels = chunk.labels?.[name];
+        const v = col[i];
+        return labels ? ((v as number) < 0 ? null : labels[v as number]) : v;
+      });
+      rows.push({ line: chunk.lines![i], values });
+    }
+  }
+  return { rows, quarantined };
+}
+
+async function both(text: string, opts: { chunkRows: number; bufferBytes: number; requireFinalNewline?: boolean }) {
+  const path = join(dir, "t.csv");
+  await writeFile(path, text);
+  const old: { chunk: ValueChunk; quarantined: QuarantineRecord[] }[] = [];
+  const fresh: { chunk: ValueChunk; quarantined: QuarantineRecord[] }[] = [];
+  let oldError: unknown = null;
+  let newError: unknown = null;
+  try {
+    for await (const b of readCsvChunks(path, { columns, chunkRows: opts.chunkRows, requireFinalNewline: opts.requireFinalNewline })) old.push(b);
+  } catch (e) {
+    oldError = e;
+  }
+  const summary = emptySummary();
+  try {
+    for await (const b of scanCsvChunks(path, { columns, chunkRows: opts.chunkRows, bufferBytes: opts.bufferBytes, requireFinalNewline: opts.requireFinalNewline, sha256: true }, summary)) fresh.push(b);
+  } catch (e) {
+    newError = e;
+  }
+  return { old: flatten(old), fresh: flatten(fresh), oldError, newError, summary, text };
+}
+
+const digits = fc.array(fc.constantFrom(..."0123456789"), { minLength: 1, maxLength: 4 }).map((d) => d.join(""));
+const junkChar = fc.constantFrom(..."0123456789.eE+-xN ,\"\r\n".split(""));
+const junk = fc.array(junkChar, { maxLength: 6 }).map((c) => c.join(""));
+const quoted = (inner: fc.Arbitrary<string>) => inner.map((t) => `"${t.replace(/"/g, '""')}"`);
+const stamp = fc.integer({ min: -2_000_000_000_000, max: 4_102_444_800_000 }).map((ms) => new Date(ms).toISOString());
+const field = {
+  ts: fc.oneof(
+    stamp,
+    stamp.map((s) => s.replace(".000Z", "Z")),
+    // Edge instants: rollover days and hour 24 that Date.parse takes, minute/second 60 and month 13 that it refuses.
+    fc.constantFrom("2026-02-30T00:00:00.000Z", "2026-01-01T24:00:00.000Z", "2026-01-01T23:60:00.000Z", "2026-01-01T00:00:60.000Z", "2026-13-01T00:00:00.000Z", "2026-00-10T00:00:00.000Z", "2024-02-29T12:00:00.000Z", "0000-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000+"),
+    fc.constant(""),
+    junk,
+  ),
+  device: fc.oneof(fc.integer({ min: -3_000_000_000, max: 3_000_000_000 }).map(String), fc.constant(""), digits.map((d) => `+${d}`), junk),
+  rpm: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.integer().map(String), digits.map((d) => `${d}.${d}e-${d.length}`), fc.constantFrom("NaN", "null", "", ".5", "5.", "-0", "1e400"), junk),
+  state: fc.oneof(fc.constantFrom("RUN", "IDLE", "MAINT", "", "Ré"), quoted(fc.constantFrom("IDLE, waiting", 'say "hi"', "two\nlines")), junk),
+  ok: fc.oneof(fc.constantFrom("true", "false", "1", "0", "TRUE", "False", "", "maybe"), junk),
+};
+const record = fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(field.ts, field.device, field.rpm, field.state, field.ok).map((f) => f.join(",")) },
+  { weight: 1, arbitrary: fc.constant("") },
+  { weight: 1, arbitrary: fc.tuple(field.ts, field.device).map((f) => f.join(",")) },
+  { weight: 1, arbitrary: fc.tuple(field.ts, field.device, field.rpm, field.state, field.ok, junk).map((f) => f.join(",")) },
+);
+const file = fc
+  .tuple(fc.array(fc.tuple(record, fc.constantFrom("\n", "\n", "\r\n")), { maxLength: 25 }), fc.boolean())
+  .map(([recs, finalNewline]) => {
+    let text = "ts,device,rpm,state,ok\n" + recs.map(([r, end]) => r + end).join("");
+    if (!finalNewline && text.endsWith("\n")) text = text.replace(/\r?\n$/, "");
+    return text;
+  });
+
+describe("byte-level CSV reader", () => {
+  it("reads exactly what readCsvChunks reads: the same values, lines and quarantine reasons, at any buffer and chunk size", async () => {
+    await fc.assert(
+      fc.asyncProperty(file, fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 80 }), fc.boolean(), async (text, chunkRows, bufferBytes, requireFinalNewline) => {
+        const r = await both(text, { chunkRows, bufferBytes, requireFinalNewline });
+        expect(String(r.newError ?? "")).toBe(String(r.oldError ?? ""));
+        expect(r.fresh.rows).toEqual(r.old.rows);
+        expect(r.fresh.quarantined).toEqual(r.old.quarantined);
+        expect(r.summary.sha256).toBe(createHash("sha256").update(text).digest("hex"));
+        expect(r.summary.records).toBe(r.old.rows.length + r.old.quarantined.length);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it("parses numbers and the generators' timestamps from bytes to the same double as Number() and Date.parse", async () => {
+    const numbers = fc.sample(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.integer().map(String), digits.map((d) => `0.${d}${d}${d}${d}`)), { numRuns: 2000, seed: 3 });
+    const stamps = fc.sample(stamp, { numRuns: 2000, seed: 4 });
+    const text = "ts,device,rpm,state,ok\n" + numbers.map((x, i) => `${stamps[i]},1,${x},RUN,true`).join("\n") + "\n";
+    const r = await both(text, { chunkRows: 512, bufferBytes: 1 << 12 });
+    expect(r.fresh.quarantined).toEqual([]);
+    expect(r.fresh.rows.map((row) => row.values[2])).toEqual(numbers.map((x) => +x));
+    expect(r.fresh.rows.map((row) => row.values[0])).toEqual(stamps.map((s) => Date.parse(s)));
+    expect(r.summary).toMatchObject({ canonicalTimestamps: true, nullWords: false, quotes: false, carriageReturns: false });
+  });
+
+  it("reports what it saw: quotes, CR LF, null words, other timestamp forms", async () => {
+    const r = await both('ts,device,rpm,state,ok\r\n2026-01-01T00:00:00Z,1,NaN,"RUN",true\n', { chunkRows: 4, bufferBytes: 64 });
+    expect(r.summary).toMatchObject({ canonicalTimestamps: false, nullWords: true, quotes: true, carriageReturns: true, endsWithNewline: true, records: 1, unparseable: 0 });
+  });
+});
