@@ -86,7 +86,8 @@ def features(cols: dict, meta: dict) -> np.ndarray:
                 p = np.abs(np.fft.rfft(win, axis=1)) ** 2
                 p[:, 1:-1] *= 2
                 tot = p[:, 1:].sum(axis=1)
-                pk = p[:, 1:].argmax(axis=1) + 1
+                # A window without power (constant signal) has no dominant bin: 0, as in lib/features/industrial.ts.
+                pk = np.where(tot > 0, p[:, 1:].argmax(axis=1) + 1, 0)
                 e = tot / fft_w**2
                 sh = np.where(tot > 0, p[:, 1:].max(axis=1) / np.where(tot > 0, tot, 1), 0)
                 ends = np.arange(fft_w - 1, n, hop)
@@ -112,7 +113,8 @@ def features(cols: dict, meta: dict) -> np.ndarray:
     changed = g["state"].diff().fillna(0).ne(0).astype(float)
     feats["state_transitions"] = changed.groupby(df["device_id"]).rolling(tw, min_periods=1).sum().reset_index(level=0, drop=True)
     block3 = changed.groupby(df["device_id"]).cumsum()
-    feats["time_since_state_change"] = df.groupby([df["device_id"], block3]).cumcount().astype(float)
+    # Counted from 0 at each change; before the first change the count starts at 1 (as in lib/features/industrial.ts).
+    feats["time_since_state_change"] = (df.groupby([df["device_id"], block3]).cumcount() + (block3 == 0)).astype(float)
     X = pd.DataFrame(feats).to_numpy()
     return X, df["k"].to_numpy(), df["state"].to_numpy()
 
