@@ -185,23 +185,17 @@ export interface BinnedData {
   nCols: number;
   numGroups: number;
   packed: Uint32Array;
-  /**
-   * Row-major words instead (row r's group g at `packed[r * numGroups + g]`): one cache line per
-   * row for kernels that read every feature of scattered rows (the wasm kernel).
-   */
-  rowMajor: boolean;
   /** Optionally the codes once more, column by column, one byte each (feature f, row r at f * nRows + r). */
   columns: Uint8Array | null;
 }
 
 /** Bin code of row r, feature f. */
 export function binAt(d: BinnedData, f: number, r: number): number {
-  const i = d.rowMajor ? r * d.numGroups + (f >>> 2) : (f >>> 2) * d.nRows + r;
-  return (d.packed[i] >>> ((f & 3) << 3)) & 255;
+  return (d.packed[(f >>> 2) * d.nRows + r] >>> ((f & 3) << 3)) & 255;
 }
 
 /**
- * Bin every value of the matrix (see BinnedData for the layouts): into `target` when given (e.g.
+ * Bin every value of the matrix (see BinnedData for the layout): into `target` when given (e.g.
  * WebAssembly memory), else into a new array, in shared memory when `target` is true; also into
  * `columns` (one byte per code, column by column) when given.
  */
@@ -209,7 +203,6 @@ export function binMatrix(
   x: FeatureMatrix,
   mappers: readonly BinMapper[],
   target: boolean | Uint32Array = false,
-  rowMajor = false,
   columns: Uint8Array | null = null,
 ): BinnedData {
   const { nRows, nCols, values } = x;
@@ -263,10 +256,10 @@ export function binMatrix(
       if (columns !== null) columns[f * nRows + r] = code;
       word |= code << (lane << 3);
       if (lane === 3 || f === nCols - 1) {
-        packed[rowMajor ? r * numGroups + (f >>> 2) : (f >>> 2) * nRows + r] = word;
+        packed[(f >>> 2) * nRows + r] = word;
         word = 0;
       }
     }
   }
-  return { nRows, nCols, numGroups, packed, rowMajor, columns };
+  return { nRows, nCols, numGroups, packed, columns };
 }

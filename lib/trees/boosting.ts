@@ -305,7 +305,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   if (params.histogramKernel === "wasm" && wasm === null) {
     throw new ConfigError("invalid boosting param histogramKernel: \"wasm\" (WebAssembly SIMD with shared memory is not available here, or the data exceed its 32-bit memory); use \"auto\" or \"js\"");
   }
-  const bins = wasm !== null ? binMatrix(x, mappers, wasm.packed, true, wasm.columns) : binMatrix(x, mappers, params.numThreads > 1);
+  const bins = wasm !== null ? binMatrix(x, mappers, wasm.packed, wasm.columns) : binMatrix(x, mappers, params.numThreads > 1);
   const usable: number[] = [];
   for (let f = 0; f < nf; f++) if (mappers[f].totalBins >= 2) usable.push(f);
   const learner = new HistTreeLearner(bins, mappers, params, wasm);

@@ -65,7 +65,7 @@ export class HistTreeLearner {
   private plan: FeaturePlan = { fullGroups: new Int32Array(0), singles: new Int32Array(0) };
   private readonly workers: HistogramWorkers | null;
   private readonly wasmWorkers: WasmHistogramWorkers | null = null;
-  /** Per thread (main first): number of feature groups in its wasm group table for the current tree. */
+  /** Per thread (main first): number of passes in its wasm pass table for the current tree. */
   private wasmShare: Int32Array;
 
   /**
@@ -83,7 +83,7 @@ export class HistTreeLearner {
     this.binOffset = new Int32Array(mappers.length + 1);
     this.wasmShare = new Int32Array(Math.max(1, params.numThreads));
     if (wasm !== null) {
-      if (wasm.packed !== data.packed || !data.rowMajor) throw new Error("internal: the wasm learner needs row-major bin codes in wasm memory");
+      if (wasm.packed !== data.packed || data.columns === null) throw new Error("internal: the wasm learner needs the bin codes (words and byte columns) in wasm memory");
       // The wasm layout: 256 bins per feature, whatever the feature's real count.
       for (let f = 0; f <= mappers.length; f++) this.binOffset[f] = f * WASM_BINS_PER_FEATURE;
       this.totalBins = wasm.histDoubles / HIST_STRIDE;
@@ -104,7 +104,6 @@ export class HistTreeLearner {
     }
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
     this.totalBins = this.binOffset[mappers.length];
-    if (data.rowMajor) throw new Error("internal: the JavaScript kernels need column-major bin codes");
     const shared = params.numThreads > 1 && data.packed.buffer instanceof SharedArrayBuffer;
     this.rows = typed(shared, (b) => new Uint32Array(b as ArrayBuffer), nRows * 4, nRows);
     this.tmp = new Uint32Array(nRows);
@@ -297,20 +296,27 @@ export class HistTreeLearner {
       const to = Math.min(groups.length, from + per);
       this.wasmShare[t] = wasm.setGroups(t, groups, from, to);
     }
+    this.wasmMainGroups = Math.min(groups.length, per);
     // Single-threaded leaves (small ones) use table 0 with every group.
     this.wasmAll = groups;
   }
 
   private wasmAll: number[] = [];
+  private wasmMainGroups = 0;
 
   private wasmHistograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
     const wasm = this.wasm as WasmTrainingMemory;
+    if (!sequential) wasm.gather(begin, count);
     const workers = this.wasmWorkers;
-    if (workers === null || count < PARALLEL_MIN_ROWS || this.wasmShare[1] === 0) {
+    if (workers === null) {
+      wasm.run(0, this.wasmShare[0], sequential, begin, count, histIndex);
+      return;
+    }
+    if (count < PARALLEL_MIN_ROWS || this.wasmShare[1] === 0) {
+      // Too small to share: the main thread takes every group, then gets its own share back.
       const all = this.wasmAll;
-      if (workers !== null) wasm.setGroups(0, all, 0, all.length);
-      wasm.run(0, all.length, sequential, begin, count, histIndex);
-      if (workers !== null) wasm.setGroups(0, all, 0, this.wasmShare[0]);
+      wasm.run(0, wasm.setGroups(0, all, 0, all.length), sequential, begin, count, histIndex);
+      wasm.setGroups(0, all, 0, this.wasmMainGroups);
       return;
     }
     let started = 0;

@@ -71,6 +71,9 @@ const op = {
   i32Store: 0x36,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Eq: 0x46,
+  if: 0x04,
+  else: 0x05,
   i32Mul: 0x6c,
   i32And: 0x71,
   i32Shl: 0x74,
@@ -82,114 +85,178 @@ const V128_STORE = 0x0b;
 const F64X2_ADD = 0xf0;
 
 /**
- * Kernel body. Params: 0 = first (row index for the sequential kernel, byte address of
- * rows[begin] otherwise), 1 = count, 2 = gh byte address (pairs in row order), 3 = histogram byte
- * address, 4 = group table byte address (per group: byte offset of its word in a row, histogram
- * byte offset), 5 = number of groups, 6 = byte address of the row-major bin words, 7 = row stride
- * in bytes. Locals: 8 k, 9 r4 (row address), 10 gp, 11 gEnd, 12 w, 13 a, 14 base, 15 ghv (v128).
+ * Kernel body: histograms of column-major bin words, two feature groups (eight features) per pass
+ * over the leaf's rows, so every column is read as an ascending stream. Params: 0 = first (row
+ * index for the sequential kernel, byte address of rows[begin] otherwise), 1 = count, 2 = gh byte
+ * address (pairs in row order for the sequential kernel, in leaf order otherwise), 3 = histogram
+ * byte address, 4 = pass table byte address (per pass: column A byte address, histogram offset A,
+ * column B byte address or -1, histogram offset B), 5 = number of passes.
+ * Locals: 6 k, 7 gp, 8 gEnd, 9 colA, 10 colB, 11 hA, 12 hB, 13 r, 14 w, 15 a, 16 ghv (v128).
  */
 function kernelBody(sequential: boolean): number[] {
-  const [first, count, gh, hist, table, nGroups, packed, stride, k, r4, gp, gEnd, w, a, base, ghv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [first, count, gh, hist, table, nPasses, k, gp, gEnd, colA, colB, hA, hB, r, w, a, ghv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const c: number[] = [];
   const get = (i: number) => c.push(op.get, i);
   const set = (i: number) => c.push(op.set, i);
   const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
   const memarg = (align: number, offset: number) => c.push(...uleb(align), ...uleb(offset));
-  // gEnd = table + nGroups * 8
-  get(table);
-  get(nGroups);
-  i32(3);
-  c.push(op.i32Shl);
-  c.push(op.i32Add);
-  set(gEnd);
-  c.push(op.block, 0x40, op.loop, 0x40);
-  // if k >= count: leave
-  get(k);
-  get(count);
-  c.push(op.i32GeU, op.brIf, 1);
-  // The row index r: first + k, or rows[k] (first = address of rows[begin]). Gradient pairs stay
-  // in row order, so a scattered leaf costs one 16-byte load per row instead of a gather pass.
-  get(first);
-  get(k);
-  if (sequential) c.push(op.i32Add);
-  else {
+  const load = (offset: number) => {
+    c.push(op.i32Load);
+    memarg(2, offset);
+  };
+  // Four lanes of word w into the group histogram at base (a local).
+  const lanes = (base: number) => {
+    for (let lane = 0; lane < 4; lane++) {
+      get(base);
+      get(w);
+      if (lane > 0) {
+        i32(8 * lane);
+        c.push(op.i32ShrU);
+      }
+      if (lane < 3) {
+        i32(255);
+        c.push(op.i32And);
+      }
+      i32(4);
+      c.push(op.i32Shl, op.i32Add);
+      c.push(op.tee, a);
+      get(a);
+      c.push(...simd(V128_LOAD));
+      memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
+      get(ghv);
+      c.push(...simd(F64X2_ADD), ...simd(V128_STORE));
+      memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
+    }
+  };
+  // One pass over the rows with one or two groups.
+  const rowLoop = (two: boolean) => {
+    i32(0);
+    set(k);
+    c.push(op.block, 0x40, op.loop, 0x40);
+    get(k);
+    get(count);
+    c.push(op.i32GeU, op.brIf, 1);
+    get(first);
+    get(k);
+    if (sequential) c.push(op.i32Add);
+    else {
+      i32(2);
+      c.push(op.i32Shl, op.i32Add);
+      load(0);
+    }
+    set(r);
+    // ghv = gh[(sequential ? r : k) * 16]
+    get(sequential ? r : k);
+    i32(4);
+    c.push(op.i32Shl);
+    get(gh);
+    c.push(op.i32Add, ...simd(V128_LOAD));
+    memarg(4, 0);
+    set(ghv);
+    // w = column A word of row r
+    get(r);
     i32(2);
-    c.push(op.i32Shl, op.i32Add, op.i32Load);
-    memarg(2, 0);
-  }
-  c.push(op.tee, w);
-  // r4 = packed + r * stride
-  get(stride);
-  c.push(op.i32Mul);
-  get(packed);
-  c.push(op.i32Add);
-  set(r4);
-  // ghv = gh[r * 16]
-  get(w);
+    c.push(op.i32Shl);
+    get(colA);
+    c.push(op.i32Add);
+    load(0);
+    set(w);
+    lanes(hA);
+    if (two) {
+      get(r);
+      i32(2);
+      c.push(op.i32Shl);
+      get(colB);
+      c.push(op.i32Add);
+      load(0);
+      set(w);
+      lanes(hB);
+    }
+    get(k);
+    i32(1);
+    c.push(op.i32Add);
+    set(k);
+    c.push(op.br, 0, op.end, op.end);
+  };
+  get(table);
+  get(nPasses);
   i32(4);
-  c.push(op.i32Shl);
-  get(gh);
-  c.push(op.i32Add);
-  c.push(...simd(V128_LOAD));
-  memarg(4, 0);
-  set(ghv);
+  c.push(op.i32Shl, op.i32Add);
+  set(gEnd);
   get(table);
   set(gp);
   c.push(op.block, 0x40, op.loop, 0x40);
   get(gp);
   get(gEnd);
   c.push(op.i32GeU, op.brIf, 1);
-  // w = this row's word of the group
   get(gp);
-  c.push(op.i32Load);
-  memarg(2, 0);
-  get(r4);
-  c.push(op.i32Add, op.i32Load);
-  memarg(2, 0);
-  set(w);
+  load(0);
+  set(colA);
   get(hist);
   get(gp);
-  c.push(op.i32Load);
-  memarg(2, 4);
+  load(4);
   c.push(op.i32Add);
-  set(base);
-  for (let lane = 0; lane < 4; lane++) {
-    // a = base + (byte lane of w) * 16; the lane's 4 KiB block is the memarg offset.
-    get(base);
-    get(w);
-    if (lane > 0) {
-      i32(8 * lane);
-      c.push(op.i32ShrU);
-    }
-    if (lane < 3) {
-      i32(255);
-      c.push(op.i32And);
-    }
-    i32(4);
-    c.push(op.i32Shl);
-    c.push(op.i32Add);
-    c.push(op.tee, a);
-    get(a);
-    c.push(...simd(V128_LOAD));
-    memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
-    get(ghv);
-    c.push(...simd(F64X2_ADD));
-    c.push(...simd(V128_STORE));
-    memarg(4, lane * WASM_BINS_PER_FEATURE * 16);
-  }
+  set(hA);
   get(gp);
-  i32(8);
+  load(8);
+  set(colB);
+  get(hist);
+  get(gp);
+  load(12);
+  c.push(op.i32Add);
+  set(hB);
+  get(colB);
+  i32(-1);
+  c.push(op.i32Eq, op.if, 0x40);
+  rowLoop(false);
+  c.push(op.else);
+  rowLoop(true);
+  c.push(op.end);
+  get(gp);
+  i32(16);
   c.push(op.i32Add);
   set(gp);
   c.push(op.br, 0, op.end, op.end);
+  c.push(op.end);
+  const locals = [...uleb(2), ...uleb(10), I32, ...uleb(1), V128];
+  const body = [...locals, ...c];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * Gather body: gradient pairs of rows[begin, begin+count) from row order into leaf order. Params:
+ * 0 = byte address of rows[begin], 1 = count, 2 = gh (row order), 3 = destination. Locals: 4 k.
+ */
+function gatherBody(): number[] {
+  const [rows, count, gh, dst, k] = [0, 1, 2, 3, 4];
+  const c: number[] = [];
+  const get = (i: number) => c.push(op.get, i);
+  const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
+  c.push(op.block, 0x40, op.loop, 0x40);
+  get(k);
+  get(count);
+  c.push(op.i32GeU, op.brIf, 1);
+  // dst[k * 16] = gh[rows[k] * 16]
+  get(k);
+  i32(4);
+  c.push(op.i32Shl);
+  get(dst);
+  c.push(op.i32Add);
+  get(rows);
+  get(k);
+  i32(2);
+  c.push(op.i32Shl, op.i32Add, op.i32Load, ...uleb(2), ...uleb(0));
+  i32(4);
+  c.push(op.i32Shl);
+  get(gh);
+  c.push(op.i32Add, ...simd(V128_LOAD), ...uleb(4), ...uleb(0));
+  c.push(...simd(V128_STORE), ...uleb(4), ...uleb(0));
   get(k);
   i32(1);
-  c.push(op.i32Add);
-  set(k);
+  c.push(op.i32Add, op.set, k);
   c.push(op.br, 0, op.end, op.end);
   c.push(op.end);
-  const locals = [...uleb(2), ...uleb(7), I32, ...uleb(1), V128];
-  const body = [...locals, ...c];
+  const body = [...uleb(1), ...uleb(1), I32, ...c];
   return [...uleb(body.length), ...body];
 }
 
@@ -269,15 +336,15 @@ function partitionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module: imports a shared memory "env.memory", exports histSeq, histRows and partition. */
+/** The module: imports a shared memory "env.memory", exports histSeq, histRows, partition and gather. */
 export function histogramModuleBytes(): Uint8Array {
   const params = (n: number) => [...uleb(n), ...Array.from({ length: n }, () => I32)];
-  const type = section(1, [2, 0x60, ...params(8), 0, 0x60, ...params(5), 1, I32]);
+  const type = section(1, [3, 0x60, ...params(6), 0, 0x60, ...params(5), 1, I32, 0x60, ...params(4), 0]);
   // Shared memory, min 1 page, max 65536 pages (any memory the caller makes fits).
   const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
-  const funcs = section(3, [3, 0, 0, 1]);
-  const exports = section(7, [3, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1, ...str("partition"), 0x00, 2]);
-  const code = section(10, [3, ...kernelBody(true), ...kernelBody(false), ...partitionBody()]);
+  const funcs = section(3, [4, 0, 0, 1, 2]);
+  const exports = section(7, [4, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1, ...str("partition"), 0x00, 2, ...str("gather"), 0x00, 3]);
+  const code = section(10, [4, ...kernelBody(true), ...kernelBody(false), ...partitionBody(), ...gatherBody()]);
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -311,12 +378,13 @@ export function histogramModule(): WasmModule | null {
   return cachedModule;
 }
 
-type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nGroups: number, packed: number, stride: number) => void;
+type KernelFn = (first: number, count: number, gh: number, hist: number, table: number, nPasses: number) => void;
+type GatherFn = (rows: number, count: number, gh: number, dst: number) => void;
 type PartitionFn = (rows: number, count: number, col: number, mask: number, tmp: number) => number;
 
 /**
- * Linear memory of one training run: bin codes (row-major words, see BinnedData), row order,
- * gradient pairs in row order (gh[2r], gh[2r+1]), the leaf histogram pool and one group table per thread.
+ * Linear memory of one training run: bin codes (column-major words as BinnedData, and byte
+ * columns for the partition), row order, gradient pairs in row order (gh[2r], gh[2r+1]) and in leaf order, the leaf histogram pool and one group table per thread.
  */
 export class WasmTrainingMemory {
   readonly memory: WasmMemory;
@@ -346,6 +414,8 @@ export class WasmTrainingMemory {
   private readonly columnsAddr: number;
   private readonly rowsAddr: number;
   private readonly ghAddr: number;
+  private readonly ghOrdAddr: number;
+  private readonly gatherFn: GatherFn;
   private readonly poolAddr: number;
 
   private constructor(module: WasmModule, nRows: number, nCols: number, numHists: number, threads: number) {
@@ -367,8 +437,9 @@ export class WasmTrainingMemory {
     this.tmpAddr = take(nRows * 4);
     this.maskAddr = take(256);
     this.ghAddr = take(nRows * 16);
+    this.ghOrdAddr = take(nRows * 16);
     this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
-    this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 8));
+    this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 16));
     const pages = Math.ceil(at / PAGE);
     const api = wasmApi as WasmApi;
     this.memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
@@ -380,11 +451,12 @@ export class WasmTrainingMemory {
     this.mask = new Uint8Array(buf, this.maskAddr, 256);
     this.gh = new Float64Array(buf, this.ghAddr, 2 * nRows);
     this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
-    this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 2 * numGroups));
+    this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 4 * numGroups));
     const instance = new api.Instance(module, { env: { memory: this.memory } });
     this.histSeq = instance.exports.histSeq as KernelFn;
     this.histRows = instance.exports.histRows as KernelFn;
     this.partitionFn = instance.exports.partition as PartitionFn;
+    this.gatherFn = instance.exports.gather as GatherFn;
   }
 
   /**
@@ -395,7 +467,7 @@ export class WasmTrainingMemory {
     const module = histogramModule();
     if (module === null) return null;
     const numGroups = (nCols + 3) >>> 2;
-    const bytes = 2 * numGroups * nRows * 4 + nRows * 24 + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    const bytes = 2 * numGroups * nRows * 4 + nRows * 40 + numHists * numGroups * GROUP_BYTES + (1 << 20);
     if (!(bytes < 0xc0000000)) return null;
     try {
       return new WasmTrainingMemory(module, nRows, nCols, numHists, threads);
@@ -404,23 +476,36 @@ export class WasmTrainingMemory {
     }
   }
 
-  /** Write thread t's group table (the groups to histogram) and return its length. */
+  /** Write thread t's pass table for groups[from, to) (two groups per pass); returns the number of passes. */
   setGroups(t: number, groups: ArrayLike<number>, from: number, to: number): number {
     const table = this.tables[t];
-    for (let i = from; i < to; i++) {
-      const g = groups[i];
-      table[2 * (i - from)] = g * 4;
-      table[2 * (i - from) + 1] = g * GROUP_BYTES;
+    let passes = 0;
+    for (let i = from; i < to; i += 2, passes++) {
+      const ga = groups[i];
+      table[4 * passes] = this.packedAddr + ga * this.nRows * 4;
+      table[4 * passes + 1] = ga * GROUP_BYTES;
+      if (i + 1 < to) {
+        const gb = groups[i + 1];
+        table[4 * passes + 2] = this.packedAddr + gb * this.nRows * 4;
+        table[4 * passes + 3] = gb * GROUP_BYTES;
+      } else {
+        table[4 * passes + 2] = -1;
+        table[4 * passes + 3] = 0;
+      }
     }
-    return to - from;
+    return passes;
   }
 
-  /** Histogram the groups in thread t's table over a leaf, into histogram `hist` of the pool. */
-  run(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): void {
+  /** Copy the gradient pairs of rows[begin, begin+count) into leaf order for histRows. */
+  gather(begin: number, count: number): void {
+    this.gatherFn(this.rowsAddr + begin * 4, count, this.ghAddr, this.ghOrdAddr);
+  }
+
+  /** Histogram the passes in thread t's table over a leaf (gathered first unless sequential), into histogram `hist` of the pool. */
+  run(t: number, nPasses: number, sequential: boolean, begin: number, count: number, hist: number): void {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
-    const stride = this.numGroups * 4;
-    if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, stride);
-    else this.histRows(this.rowsAddr + begin * 4, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, stride);
+    if (sequential) this.histSeq(begin, count, this.ghAddr, histAddr, this.tableAddr[t], nPasses);
+    else this.histRows(this.rowsAddr + begin * 4, count, this.ghOrdAddr, histAddr, this.tableAddr[t], nPasses);
   }
 
   /**
@@ -434,10 +519,11 @@ export class WasmTrainingMemory {
   }
 
   /** What a worker needs to run thread t's share: the job as plain numbers. */
-  job(t: number, nGroups: number, sequential: boolean, begin: number, count: number, hist: number): number[] {
+  job(t: number, nPasses: number, sequential: boolean, begin: number, count: number, hist: number): number[] {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
-    const first = sequential ? begin : this.rowsAddr + begin * 4;
-    return [sequential ? 1 : 0, first, count, this.ghAddr, histAddr, this.tableAddr[t], nGroups, this.packedAddr, this.numGroups * 4];
+    return sequential
+      ? [1, begin, count, this.ghAddr, histAddr, this.tableAddr[t], nPasses]
+      : [0, this.rowsAddr + begin * 4, count, this.ghOrdAddr, histAddr, this.tableAddr[t], nPasses];
   }
 }
 
@@ -459,7 +545,7 @@ for (;;) {
   const mode = ctrl[${CTRL_JOB}];
   if (mode === ${JOB_EXIT}) break;
   const f = mode === 1 ? histSeq : histRows;
-  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}], ctrl[${CTRL_JOB + 7}], ctrl[${CTRL_JOB + 8}]);
+  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}]);
   Atomics.store(ctrl, ${CTRL_DONE}, seen);
   Atomics.notify(ctrl, ${CTRL_DONE});
 }
