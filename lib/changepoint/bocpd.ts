@@ -17,7 +17,9 @@
  * (slots, refilled by swap-remove when a run is pruned, grown only when the retained runs outgrow
  * them); the summary is one reused object, so an update allocates nothing. The per-run work left
  * is one exp and one log1p (a short series for long runs); everything that depends on the run
- * length only (the Student-t normalizing constant) is tabulated once.
+ * length only (the Student-t normalizing constant) is tabulated once. For the Poisson model with
+ * counts <= 16 the two loops and the summary sums run in a small WebAssembly kernel
+ * (wasmBocpd.ts; option engine "js" keeps JavaScript), about 25% faster than V8's JavaScript here.
  *
  * Pruning (Adams & MacKay 2007 suggest dropping improbable run lengths; the cap is the fixed-budget
  * version, as in Fearnhead & Liu 2007 but without their resampling, so results stay deterministic).
@@ -38,6 +40,7 @@
 import { ConfigError } from "../errors.js";
 import { expNonPositive, gammaCdf, lgamma, log1pNonNegative, logRising } from "./special.js";
 import { checkCountObservation, checkRealObservation, validateCounts, validateReal } from "./validate.js";
+import { ARRAYS, createPoissonKernel, type PoissonKernel } from "./wasmBocpd.js";
 
 /** Observation model of a BOCPD detector. */
 export type BocpdModel =
@@ -57,6 +60,12 @@ export interface BocpdOptions {
   readonly maxRuns?: number;
   /** k of the summary's P(run length <= k) (default 5). */
   readonly shortRun?: number;
+  /**
+   * "wasm" (default): the Poisson model's loops for counts <= 16 run in a small WebAssembly kernel
+   * (lib/changepoint/wasmBocpd.ts), falling back to JavaScript where WebAssembly is unavailable;
+   * "js": always JavaScript. Both give the same posteriors to about 1e-13.
+   */
+  readonly engine?: "wasm" | "js";
 }
 
 /** What one update reports; the detector reuses this object, so copy the fields you keep. */
@@ -157,7 +166,10 @@ class Bocpd implements BocpdDetector {
   private s2: Float64Array = new Float64Array(0);
   private s3: Float64Array = new Float64Array(0);
   private s4: Float64Array = new Float64Array(0);
-  private readonly relPrior = new Float64Array(16);
+  private relPrior = new Float64Array(16);
+  // The WebAssembly kernel (Poisson model), whose memory holds prob, s1, s2, lp, tmp and relPrior.
+  private kernel: PoissonKernel | null = null;
+  private readonly useWasm: boolean;
   // Poisson: total count so far, to know when products of rising factorials could overflow.
   private maxCount = 0;
   // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 - log((kappa+1)/(alpha kappa))/2
@@ -203,6 +215,10 @@ class Bocpd implements BocpdDetector {
     } else {
       throw new ConfigError(`invalid model.kind: ${(model as { kind: string }).kind}`);
     }
+    this.useWasm = this.poisson && (options.engine ?? "wasm") === "wasm";
+    if (options.engine !== undefined && options.engine !== "wasm" && options.engine !== "js") {
+      throw new ConfigError(`invalid engine: ${String(options.engine)} (must be "wasm" or "js")`);
+    }
     this.ensure(Math.min(64, Number.isFinite(this.maxRuns) ? this.maxRuns + 2 : 64));
   }
 
@@ -228,14 +244,32 @@ class Bocpd implements BocpdDetector {
       b.set(a.subarray(0, this.count));
       return b;
     };
-    this.start = move(this.start);
-    this.prob = move(this.prob);
-    this.s1 = move(this.s1);
-    this.s2 = move(this.s2);
     this.s3 = move(this.s3);
     this.s4 = move(this.s4);
-    this.lp = new Float64Array(cap);
-    this.tmp = new Float64Array(cap);
+    const kernel = this.useWasm ? createPoissonKernel(cap) : null;
+    if (kernel !== null) {
+      // The kernel's arrays are views into its memory, in the layout wasmBocpd.ts expects.
+      const view = (j: number): Float64Array => new Float64Array(kernel.memory.buffer, ARRAYS + 8 * cap * j, cap);
+      const place = (a: Float64Array, b: Float64Array): Float64Array => {
+        b.set(a.subarray(0, this.count));
+        return b;
+      };
+      this.prob = place(this.prob, view(0));
+      this.s1 = place(this.s1, view(1));
+      this.s2 = place(this.s2, view(2));
+      this.lp = view(3);
+      this.tmp = view(4);
+      this.start = place(this.start, view(5));
+      this.relPrior = new Float64Array(kernel.memory.buffer, 0, 16);
+    } else {
+      this.start = move(this.start);
+      this.prob = move(this.prob);
+      this.s1 = move(this.s1);
+      this.s2 = move(this.s2);
+      this.lp = new Float64Array(cap);
+      this.tmp = new Float64Array(cap);
+    }
+    this.kernel = kernel;
     this.cap = cap;
   }
 
@@ -351,6 +385,17 @@ class Bocpd implements BocpdDetector {
       lpCommon += r0 > 1e-300 && r0 < 1e300 ? Math.log(r0) : logRising(a0, x) - x * Math.log(b0 + exposure);
     }
     const lp0 = -a0 * log1pNonNegative(exposure / b0) + (small ? 0 : logRising(a0, x) - x * Math.log(b0 + exposure));
+    if (small && this.kernel !== null) {
+      // Both passes below, in WebAssembly (same arithmetic, same order).
+      const maxLpW = this.kernel.step(K, x, exposure, a0, b0, this.hazard, lp0, this.cap);
+      const wNewW = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLpW);
+      prob[K] = wNewW;
+      this.start[K] = this.t;
+      s1[K] = x;
+      s2[K] = exposure;
+      this.maxCount += x;
+      return this.finish(K, maxLpW + lpCommon);
+    }
     let maxLp = lp0;
     let sumPrev = 0;
     if (small) {
@@ -470,18 +515,26 @@ class Bocpd implements BocpdDetector {
     let total = 0;
     let short = 0;
     let weightedStart = 0;
-    let best = -1;
     let bestSlot = -1;
     const count = K + 1;
-    for (let k = 0; k < count; k++) {
-      const w = prob[k];
-      const st = start[k];
-      total += w;
-      weightedStart += w * st;
-      short += st >= k0 ? w : 0;
-      if (w > best) {
-        best = w;
-        bestSlot = k;
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      total = kernel.summarize(count, k0, this.cap);
+      weightedStart = kernel.out[2];
+      short = kernel.out[3];
+      bestSlot = kernel.out[4];
+    } else {
+      let best = -1;
+      for (let k = 0; k < count; k++) {
+        const w = prob[k];
+        const st = start[k];
+        total += w;
+        weightedStart += w * st;
+        short += st >= k0 ? w : 0;
+        if (w > best) {
+          best = w;
+          bestSlot = k;
+        }
       }
     }
     this.count = count;

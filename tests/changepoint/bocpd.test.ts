@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bocpdFromJSON, createBocpd, runBocpd, type BocpdModel, type BocpdState } from "../../lib/changepoint/bocpd.js";
+import { poissonKernelAvailable } from "../../lib/changepoint/wasmBocpd.js";
 import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
 import { createRng } from "../../lib/util/random.js";
 import { COAL, COAL_START_YEAR } from "./helpers.js";
@@ -17,8 +18,8 @@ const fixtures = JSON.parse(
   readFileSync(new URL("./fixtures/bocpd.json", import.meta.url), "utf8"),
 ) as { normal: Fixture; poisson: Fixture };
 
-function compareToReference(f: Fixture): number {
-  const det = createBocpd(f.model, { hazard: f.hazard, threshold: 0, maxRuns: Infinity });
+function compareToReference(f: Fixture, engine: "wasm" | "js" = "wasm"): number {
+  const det = createBocpd(f.model, { hazard: f.hazard, threshold: 0, maxRuns: Infinity, engine });
   const xs = f.x ?? f.counts!;
   let worst = 0;
   for (let t = 0; t < xs.length; t++) {
@@ -39,7 +40,32 @@ describe("BOCPD against the reference implementation (bayesian-changepoint-detec
     expect(compareToReference(fixtures.normal)).toBeLessThan(1e-9);
   });
   it("Poisson-Gamma with exposure (incl. zero-exposure days): full run-length posteriors agree to 1e-9", () => {
+    expect(poissonKernelAvailable()).toBe(true);
     expect(compareToReference(fixtures.poisson)).toBeLessThan(1e-9);
+    expect(compareToReference(fixtures.poisson, "js")).toBeLessThan(1e-9);
+  });
+
+  it("the WebAssembly and JavaScript engines give the same pruned Poisson posteriors (to 1e-12)", () => {
+    const rng = createRng(33);
+    const n = 3000;
+    const counts = new Float64Array(n);
+    const exposure = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      exposure[t] = t % 97 === 0 ? 0 : 5 + 10 * rng.uniform();
+      // Rates 0.3 and 0.6 per unit: counts up to ~20, so both the kernel (x <= 16) and the fallback run.
+      counts[t] = rng.poisson((Math.floor(t / 700) % 2 ? 0.6 : 0.3) * exposure[t]);
+    }
+    const model: BocpdModel = { kind: "poisson-gamma", shape: 2, rate: 5 };
+    const wasm = runBocpd(model, counts, exposure, { engine: "wasm" });
+    const js = runBocpd(model, counts, exposure, { engine: "js" });
+    let worst = 0;
+    for (let t = 0; t < n; t++) {
+      worst = Math.max(worst, Math.abs(wasm.changeProbability[t] - js.changeProbability[t]), Math.abs(wasm.pShortRun[t] - js.pShortRun[t]));
+      expect(wasm.mapRunLength[t]).toBe(js.mapRunLength[t]);
+      expect(wasm.logPredictive[t]).toBeCloseTo(js.logPredictive[t], 10);
+    }
+    expect(worst).toBeLessThan(1e-12);
+    expect(Math.max(...counts)).toBeGreaterThan(16);
   });
 });
 

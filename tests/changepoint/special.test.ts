@@ -2,6 +2,7 @@ import gammaln from "@stdlib/math-base-special-gammaln";
 import gammainc from "@stdlib/math-base-special-gammainc";
 import { describe, expect, it } from "vitest";
 import { expNonPositive, lgamma, log1pNonNegative, logRising } from "../../lib/changepoint/special.js";
+import { createPoissonKernel } from "../../lib/changepoint/wasmBocpd.js";
 import {
   hazardRatioCdf,
   hazardRatioExceedance,
@@ -101,5 +102,26 @@ describe("inlined exp and log1p of the BOCPD kernel", () => {
     for (const u of [0.015625, 0.015624999, 0.25, 0.2499999]) worst = Math.max(worst, Math.abs(log1pNonNegative(u) / Math.log1p(u) - 1));
     expect(worst).toBeLessThan(1e-15);
     expect(log1pNonNegative(0)).toBe(0);
+  });
+});
+
+describe("exp and log1p of the WebAssembly BOCPD kernel", () => {
+  it("agree with Math.exp (1e-15) and Math.log1p (2e-14) across their branches", () => {
+    const k = createPoissonKernel(16);
+    expect(k).not.toBeNull();
+    if (k === null) return;
+    let worstExp = 0;
+    let worstLog = 0;
+    for (let i = 0; i <= 100000; i++) {
+      const x = i % 2 === 0 ? -699.99 * Math.pow(i / 100000, 3) : 0.35 - 700.34 * (i / 100000);
+      worstExp = Math.max(worstExp, Math.abs(k.exp(x) / Math.exp(x) - 1));
+      const u = Math.pow(10, -12 + (18 * i) / 100000);
+      worstLog = Math.max(worstLog, Math.abs(k.log1p(u) / Math.log1p(u) - 1));
+    }
+    for (const u of [0.015625, 0.015624999, Math.SQRT2 - 1, 1, 3, 1e10]) worstLog = Math.max(worstLog, Math.abs(k.log1p(u) / Math.log1p(u) - 1));
+    expect(worstExp).toBeLessThan(1e-15);
+    expect(worstLog).toBeLessThan(2e-14);
+    expect(k.exp(-701)).toBe(0);
+    expect(k.log1p(0)).toBe(0);
   });
 });

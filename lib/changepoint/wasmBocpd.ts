@@ -1,0 +1,408 @@
+/**
+ * The Poisson-Gamma BOCPD inner loops as a small WebAssembly module, emitted byte by byte here (no
+ * toolchain, no binary blob). V8 runs the same loops in JavaScript at about 45 ns per run length
+ * per step on the project machine, mostly in Math.exp / Math.log calls and the code around them;
+ * in WebAssembly exp and log are inlined polynomial code on raw f64 registers.
+ *
+ * One call does both passes of a step for counts x <= 16 (bocpd.ts keeps everything else):
+ *   pass 1: lp[k] = -a_k log1p(e / b_k), r[k] = prod_{i<x} (a_k + i) / (b_k + e) * rel[i], max lp;
+ *   pass 2: prob[k] *= g r[k] exp(lp[k] - max), with g = (1 - hazard) / sum(prob); s1 += x, s2 += e.
+ * exp and log1p agree with Math.exp / Math.log1p to about 1e-15 relative (tests/changepoint).
+ *
+ * A second function sums the new posterior for the step's summary (mass, mass-weighted start,
+ * short-run mass, MAP slot), which costs as much as a pass of the update in JavaScript.
+ *
+ * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 680) outputs;
+ * arrays from ARRAYS: prob, s1, s2, lp, r, start, each `capacity` doubles.
+ */
+
+/** Byte offset of the first per-run array in the kernel's memory. */
+export const ARRAYS = 1024;
+const REL = 0;
+const TABLE = 128;
+const OUT = 640;
+
+// --- A minimal WebAssembly writer. ---
+const I32 = 0x7f;
+const I64 = 0x7e;
+const F64 = 0x7c;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function f64const(v: number): number[] {
+  const b = new Uint8Array(new Float64Array([v]).buffer);
+  return [0x44, ...b];
+}
+
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+// Instructions.
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const tee = (i: number): number[] => [0x22, ...uleb(i)];
+const i32c = (v: number): number[] => [0x41, ...sleb(v)];
+// i64 constants as literal signed-LEB128 bytes (no BigInt: notebooks compile lib/ for older targets).
+const I64_52 = [0x42, 52];
+const I64_MANTISSA_MASK = [0x42, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x07]; // 0x000fffffffffffff
+const I64_ONE_EXPONENT = [0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0xf8, 0x3f]; // 0x3ff0000000000000
+const f64c = f64const;
+const load = (offset = 0): number[] => [0x2b, 3, ...uleb(offset)];
+const store = (offset = 0): number[] => [0x39, 3, ...uleb(offset)];
+const call = (f: number): number[] => [0x10, ...uleb(f)];
+const BLOCK = [0x02, 0x40];
+const LOOP = [0x03, 0x40];
+const IF = [0x04, 0x40];
+const IF_F64 = [0x04, F64];
+const ELSE = [0x05];
+const END = [0x0b];
+const br = (d: number): number[] => [0x0c, ...uleb(d)];
+const brIf = (d: number): number[] => [0x0d, ...uleb(d)];
+const RETURN = [0x0f];
+const op = {
+  i32Add: [0x6a],
+  i32Shl: [0x74],
+  i32ShrS: [0x75],
+  i32And: [0x71],
+  i32GeS: [0x4e],
+  i32LtS: [0x48],
+  i32GtS: [0x4a],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  f64Neg: [0x9a],
+  f64Lt: [0x63],
+  f64Gt: [0x64],
+  f64Nearest: [0x9e],
+  i32TruncF64S: [0xaa],
+  f64ConvertI32S: [0xb7],
+  i64ExtendI32S: [0xac],
+  i64Add: [0x7c],
+  i64Shl: [0x86],
+  i64ShrU: [0x88],
+  i64And: [0x83],
+  i64Or: [0x84],
+  i32WrapI64: [0xa7],
+  f64ReinterpretI64: [0xbf],
+  i64ReinterpretF64: [0xbd],
+};
+
+// Horner evaluation of c0 + c1 t + ... with t in local `t`, pushing the value.
+function horner(coeffs: number[], t: number): number[] {
+  const out: number[] = [...f64c(coeffs[coeffs.length - 1])];
+  for (let i = coeffs.length - 2; i >= 0; i--) out.push(...get(t), ...op.f64Mul, ...f64c(coeffs[i]), ...op.f64Add);
+  return out;
+}
+
+/** Scratch f64 locals holding t^2, t^4, t^8 for estrin(). */
+interface PowerLocals {
+  readonly p2: number;
+  readonly p4: number;
+  readonly p8: number;
+}
+
+// Estrin's scheme for c0 + c1 t + ... (local t): the dependency chain is log2(degree) multiply-adds
+// deep instead of degree deep. The loops are latency-bound (each run's log and exp is a long chain
+// and only about two runs fit in the CPU's reorder window), so this is what makes them fast.
+function estrin(coeffs: number[], t: number, pw: PowerLocals): number[] {
+  const n = coeffs.length;
+  const out: number[] = [];
+  if (n > 2) out.push(...get(t), ...get(t), ...op.f64Mul, ...set(pw.p2));
+  if (n > 4) out.push(...get(pw.p2), ...get(pw.p2), ...op.f64Mul, ...set(pw.p4));
+  if (n > 8) out.push(...get(pw.p4), ...get(pw.p4), ...op.f64Mul, ...set(pw.p8));
+  const power = (h: number): number => (h === 1 ? t : h === 2 ? pw.p2 : h === 4 ? pw.p4 : pw.p8);
+  const rec = (c: number[]): number[] => {
+    if (c.length === 1) return f64c(c[0]);
+    let half = 1;
+    while (half * 2 < c.length) half *= 2;
+    return [...rec(c.slice(0, half)), ...rec(c.slice(half)), ...get(power(half)), ...op.f64Mul, ...op.f64Add];
+  };
+  out.push(...rec(coeffs));
+  return out;
+}
+
+interface ExpLocals extends PowerLocals {
+  readonly kf: number; // f64
+  readonly r: number; // f64
+  readonly ki: number; // i32
+}
+
+// exp(local x) for x <= 0.35, 0 below -700: 2^(k/64) poly(r), k = round(64 x / ln 2), |r| <= ln2/128.
+// Emitted inline at each use: V8 does not inline wasm calls, and a call per run costs as much as the math.
+function expInline(x: number, l: ExpLocals): number[] {
+  const LN2_64_INV = 64 / Math.LN2;
+  const HI = 6.93147180369123816490e-1 / 64;
+  const LO = 1.90821492927058770002e-10 / 64;
+  return [
+    ...get(x), ...f64c(-700), ...op.f64Lt,
+    ...IF_F64, ...f64c(0),
+    ...ELSE,
+    ...get(x), ...f64c(LN2_64_INV), ...op.f64Mul, ...op.f64Nearest, ...tee(l.kf), ...op.i32TruncF64S, ...set(l.ki),
+    ...get(x), ...get(l.kf), ...f64c(HI), ...op.f64Mul, ...op.f64Sub, ...get(l.kf), ...f64c(LO), ...op.f64Mul, ...op.f64Sub, ...set(l.r),
+    ...estrin([1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720], l.r, l),
+    ...get(l.ki), ...i32c(63), ...op.i32And, ...i32c(3), ...op.i32Shl, ...load(TABLE), ...op.f64Mul,
+    ...get(l.ki), ...i32c(6), ...op.i32ShrS, ...i32c(1023), ...op.i32Add, ...op.i64ExtendI32S, ...I64_52, ...op.i64Shl,
+    ...op.f64ReinterpretI64, ...op.f64Mul,
+    ...END,
+  ];
+}
+
+interface LogLocals extends PowerLocals {
+  readonly m: number; // f64
+  readonly s: number; // f64
+  readonly z: number; // f64
+  readonly e: number; // i32
+  readonly bits: number; // i64
+}
+
+// log1p(local u) for u >= 0: the alternating series below 1/64, else log(1 + u) from the bits of
+// 1 + u = m 2^e (m in [sqrt(2)/2, sqrt(2))) and 2 atanh((m - 1) / (m + 1)).
+function log1pInline(u: number, l: LogLocals): number[] {
+  const LN2_HI = 6.93147180369123816490e-1;
+  const LN2_LO = 1.90821492927058770002e-10;
+  return [
+    ...get(u), ...f64c(0.015625), ...op.f64Lt,
+    ...IF_F64,
+    ...estrin([1, -1 / 2, 1 / 3, -1 / 4, 1 / 5, -1 / 6, 1 / 7, -1 / 8], u, l), ...get(u), ...op.f64Mul,
+    ...ELSE,
+    ...get(u), ...f64c(1), ...op.f64Add, ...op.i64ReinterpretF64, ...tee(l.bits),
+    ...I64_52, ...op.i64ShrU, ...op.i32WrapI64, ...i32c(-1023), ...op.i32Add, ...set(l.e),
+    ...get(l.bits), ...I64_MANTISSA_MASK, ...op.i64And, ...I64_ONE_EXPONENT, ...op.i64Or, ...op.f64ReinterpretI64, ...set(l.m),
+    ...get(l.m), ...f64c(Math.SQRT2), ...op.f64Gt,
+    ...IF, ...get(l.m), ...f64c(0.5), ...op.f64Mul, ...set(l.m), ...get(l.e), ...i32c(1), ...op.i32Add, ...set(l.e), ...END,
+    ...get(l.m), ...f64c(1), ...op.f64Sub, ...get(l.m), ...f64c(1), ...op.f64Add, ...op.f64Div, ...tee(l.s), ...get(l.s), ...op.f64Mul, ...set(l.z),
+    ...get(l.s), ...f64c(2), ...op.f64Mul,
+    ...estrin([1, 1 / 3, 1 / 5, 1 / 7, 1 / 9, 1 / 11, 1 / 13, 1 / 15, 1 / 17, 1 / 19, 1 / 21], l.z, l),
+    ...op.f64Mul,
+    ...get(l.e), ...op.f64ConvertI32S, ...f64c(LN2_LO), ...op.f64Mul, ...op.f64Add,
+    ...get(l.e), ...op.f64ConvertI32S, ...f64c(LN2_HI), ...op.f64Mul, ...op.f64Add,
+    ...END,
+  ];
+}
+
+// func 0: exp(x), func 1: log1p(u), exported for the tests.
+function expBody(): number[] {
+  const locals = vec([
+    [...uleb(2), F64],
+    [...uleb(1), I32],
+    [...uleb(3), F64],
+  ]);
+  return [...locals, ...expInline(0, { kf: 1, r: 2, ki: 3, p2: 4, p4: 5, p8: 6 }), ...END];
+}
+
+function log1pBody(): number[] {
+  const locals = vec([
+    [...uleb(3), F64],
+    [...uleb(1), I32],
+    [...uleb(1), I64],
+    [...uleb(3), F64],
+  ]);
+  return [...locals, ...log1pInline(0, { m: 1, s: 2, z: 3, e: 4, bits: 5, p2: 6, p4: 7, p8: 8 }), ...END];
+}
+
+// func 2: step(K, x, e, a0, b0, hazard, lp0, cap) -> max lp; writes sum(prob) to OUT + 8.
+function stepBody(): number[] {
+  // params: 0 K i32, 1 x i32, 2 e f64, 3 a0 f64, 4 b0 f64, 5 hazard f64, 6 lp0 f64, 7 cap i32
+  // locals: 8 k i32, 9 i i32, 10 p i32 (byte offset), 11 a f64, 12 b f64, 13 v f64, 14 inv f64,
+  //         15 prod f64, 16 maxLp f64, 17 sum f64, 18 g f64, 19 stride i32
+  const locals = vec([
+    [...uleb(3), I32],
+    [...uleb(8), F64],
+    [...uleb(1), I32],
+    [...uleb(7), F64],
+    [...uleb(2), I32],
+    [...uleb(1), I64],
+    [...uleb(3), F64],
+  ]);
+  // 20 u, 21 m, 22 s, 23 z, 24 kf, 25 r, 26 xe (f64); 27 e, 28 ki (i32); 29 bits (i64); 30-32 powers
+  const u = 20, xe = 26;
+  const LL: LogLocals = { m: 21, s: 22, z: 23, e: 27, bits: 29, p2: 30, p4: 31, p8: 32 };
+  const EL: ExpLocals = { kf: 24, r: 25, ki: 28, p2: 30, p4: 31, p8: 32 };
+  const K = 0, X = 1, E = 2, A0 = 3, B0 = 4, HZ = 5, LP0 = 6, CAP = 7;
+  const k = 8, i = 9, p = 10, a = 11, b = 12, v = 13, inv = 14, prod = 15, maxLp = 16, sum = 17, g = 18, stride = 19;
+  // Array offsets relative to p (= ARRAYS + 8 k): prob +0, s1 +stride, s2 +2 stride, lp +3 stride, r +4 stride.
+  const at = (n: number): number[] => [...get(p), ...(n === 0 ? [] : [...get(stride), ...(n === 1 ? [] : [...i32c(n), 0x6c]), ...op.i32Add])];
+  const code = [
+    ...get(CAP), ...i32c(3), ...op.i32Shl, ...set(stride),
+    ...get(LP0), ...set(maxLp),
+    ...f64c(0), ...set(sum),
+    // pass 1
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(K), ...op.i32GeS, ...brIf(1),
+    ...get(A0), ...at(1), ...load(), ...op.f64Add, ...set(a),
+    ...get(B0), ...at(2), ...load(), ...op.f64Add, ...set(b),
+    ...get(E), ...get(b), ...op.f64Div, ...set(u),
+    ...get(a), ...op.f64Neg, ...log1pInline(u, LL), ...op.f64Mul, ...set(v),
+    ...at(3), ...get(v), ...store(),
+    ...get(v), ...get(maxLp), ...op.f64Gt, ...IF, ...get(v), ...set(maxLp), ...END,
+    ...f64c(1), ...set(prod),
+    ...get(X), ...i32c(0), ...op.i32GtS,
+    ...IF,
+    ...f64c(1), ...get(b), ...get(E), ...op.f64Add, ...op.f64Div, ...set(inv),
+    ...get(a), ...get(inv), ...op.f64Mul, ...i32c(REL), ...load(), ...op.f64Mul, ...set(prod),
+    ...i32c(1), ...set(i),
+    ...BLOCK, ...LOOP,
+    ...get(i), ...get(X), ...op.i32GeS, ...brIf(1),
+    ...get(prod), ...get(a), ...get(i), ...op.f64ConvertI32S, ...op.f64Add, ...get(inv), ...op.f64Mul,
+    ...get(i), ...i32c(3), ...op.i32Shl, ...load(REL), ...op.f64Mul, ...op.f64Mul, ...set(prod),
+    ...get(i), ...i32c(1), ...op.i32Add, ...set(i),
+    ...br(0), ...END, ...END,
+    ...END,
+    ...at(4), ...get(prod), ...store(),
+    ...get(sum), ...at(0), ...load(), ...op.f64Add, ...set(sum),
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    // g = (1 - hazard) / sum
+    ...f64c(1), ...get(HZ), ...op.f64Sub, ...get(sum), ...op.f64Div, ...set(g),
+    // pass 2
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(K), ...op.i32GeS, ...brIf(1),
+    ...at(0),
+    ...at(0), ...load(), ...get(g), ...op.f64Mul, ...at(4), ...load(), ...op.f64Mul,
+    ...at(3), ...load(), ...get(maxLp), ...op.f64Sub, ...set(xe), ...expInline(xe, EL), ...op.f64Mul,
+    ...store(),
+    ...at(1), ...at(1), ...load(), ...get(X), ...op.f64ConvertI32S, ...op.f64Add, ...store(),
+    ...at(2), ...at(2), ...load(), ...get(E), ...op.f64Add, ...store(),
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    ...i32c(OUT), ...get(sum), ...store(8),
+    ...get(maxLp),
+    ...END,
+  ];
+  return [...locals, ...code];
+}
+
+// func 3: summarize(count, k0, cap) -> sum of prob; writes sum(prob * start), the mass of runs that
+// started at or after k0, and the first slot of the largest prob to OUT + 16, + 24, + 32.
+function summarizeBody(): number[] {
+  // params: 0 count i32, 1 k0 f64, 2 cap i32; locals: 3 k i32, 4 p i32, 5 stride i32, 6 w, 7 st,
+  //         8 total, 9 ws, 10 short, 11 best (f64), 12 bestSlot i32
+  const locals = vec([
+    [...uleb(3), I32],
+    [...uleb(6), F64],
+    [...uleb(1), I32],
+  ]);
+  const COUNT = 0, K0 = 1, CAP = 2, k = 3, p = 4, stride = 5, w = 6, st = 7, total = 8, ws = 9, short = 10, best = 11, bestSlot = 12;
+  const code = [
+    ...get(CAP), ...i32c(3), ...op.i32Shl, ...set(stride),
+    ...f64c(-1), ...set(best), ...i32c(-1), ...set(bestSlot),
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(COUNT), ...op.i32GeS, ...brIf(1),
+    ...get(p), ...load(), ...set(w),
+    ...get(p), ...get(stride), ...i32c(5), 0x6c, ...op.i32Add, ...load(), ...set(st),
+    ...get(total), ...get(w), ...op.f64Add, ...set(total),
+    ...get(ws), ...get(w), ...get(st), ...op.f64Mul, ...op.f64Add, ...set(ws),
+    ...get(st), ...get(K0), 0x66, ...IF, ...get(short), ...get(w), ...op.f64Add, ...set(short), ...END,
+    ...get(w), ...get(best), ...op.f64Gt, ...IF, ...get(w), ...set(best), ...get(k), ...set(bestSlot), ...END,
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    ...i32c(OUT), ...get(ws), ...store(16),
+    ...i32c(OUT), ...get(short), ...store(24),
+    ...i32c(OUT), ...get(bestSlot), ...op.f64ConvertI32S, ...store(32),
+    ...get(total),
+    ...END,
+  ];
+  return [...locals, ...code];
+}
+
+function moduleBytes(): Uint8Array {
+  const type = (params: number[], results: number[]): number[] => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
+  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64])]));
+  const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, ...uleb(1)]]));
+  const funcs = section(3, vec([[0], [0], [1], [2]]));
+  const exports = section(
+    7,
+    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3]]),
+  );
+  const body = (b: number[]): number[] => [...uleb(b.length), ...b];
+  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody())]));
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+// The few WebAssembly JS API members used here, typed locally: the project's type libraries
+// (ES2023 + @types/node) do not declare the WebAssembly globals.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** The exported kernel of one instance. */
+export interface PoissonKernel {
+  readonly memory: WasmMemory;
+  /** Both passes of one step over runs 0..K-1 (see the file comment); returns the max log predictive. */
+  step(K: number, x: number, e: number, a0: number, b0: number, hazard: number, lp0: number, capacity: number): number;
+  exp(x: number): number;
+  log1p(u: number): number;
+  /** Sum of prob[0..count); sum(prob * start), short mass (start >= k0) and MAP slot go to `out`. */
+  summarize(count: number, k0: number, capacity: number): number;
+  /** [max lp, sum of prob, sum(prob * start), short mass, MAP slot] of the last calls. */
+  readonly out: Float64Array;
+}
+
+let compiled: object | null = null;
+let unavailable = false;
+
+/** A kernel instance with room for `capacity` runs, or null where WebAssembly is unavailable. */
+export function createPoissonKernel(capacity: number): PoissonKernel | null {
+  if (unavailable || wasmApi === undefined) return null;
+  try {
+    if (compiled === null) compiled = new wasmApi.Module(moduleBytes());
+    const bytes = ARRAYS + 6 * 8 * capacity;
+    const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
+    const table = new Float64Array(memory.buffer, TABLE, 64);
+    for (let j = 0; j < 64; j++) table[j] = Math.pow(2, j / 64);
+    const instance = new wasmApi.Instance(compiled, { env: { memory } });
+    const ex = instance.exports as unknown as {
+      step: PoissonKernel["step"];
+      exp: PoissonKernel["exp"];
+      log1p: PoissonKernel["log1p"];
+      summarize: PoissonKernel["summarize"];
+    };
+    const out = new Float64Array(memory.buffer, OUT, 5);
+    return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, out };
+  } catch {
+    // No WebAssembly (or a failed instantiation): bocpd.ts runs the same loops in JavaScript.
+    unavailable = true;
+    return null;
+  }
+}
+
+/** Whether the WebAssembly kernel compiles and instantiates here (tests assert it does under Node). */
+export function poissonKernelAvailable(): boolean {
+  return createPoissonKernel(16) !== null;
+}
