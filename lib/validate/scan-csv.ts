@@ -72,78 +72,66 @@ function daysFromCivil(y: number, m: number, d: number): number {
 /** Where the last fast field parse stopped (a module slot instead of a result object per field). */
 let fieldEnd = 0;
 
-/** A number in lib/validate's grammar from bytes [p, end) up to a comma; NaN with fieldEnd = -1 when it does not fit the fast grammar. */
+/**
+ * A number in lib/validate's grammar from bytes [p, end) up to a comma. fieldEnd is set to the end of
+ * the field, to -1 when the bytes are not in the grammar, or to -2 when they are but need the string
+ * route for exact rounding (more than 15 digits, or a large exponent).
+ */
 function scanNumber(b: Uint8Array, p: number, end: number): number {
   let i = p;
   let c = b[i];
   let neg = false;
-  if (c === 45 || c === 43) {
-    neg = c === 45;
+  if (c === 45) {
+    neg = true;
     i++;
-  }
+  } else if (c === 43) i++;
+  // One loop over digits and at most one point: m holds every digit, frac where the point was.
   let m = 0;
-  let nd = 0;
   let digits = 0;
-  let scale = 0;
-  while (i < end) {
+  let frac = -1;
+  for (; i < end; i++) {
     c = b[i];
-    if (c < 48 || c > 57) break;
-    digits++;
-    if (nd > 0 || c !== 48) {
-      m = m * 10 + (c - 48);
-      nd++;
-    }
-    i++;
-  }
-  if (i < end && b[i] === 46) {
-    i++;
-    while (i < end) {
-      c = b[i];
-      if (c < 48 || c > 57) break;
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
+      m = m * 10 + d;
       digits++;
-      if (nd > 0 || c !== 48) {
-        m = m * 10 + (c - 48);
-        nd++;
-      }
-      scale--;
-      i++;
-    }
+    } else if (c === 46 && frac < 0) frac = digits;
+    else break;
   }
   if (digits === 0) {
     fieldEnd = -1;
     return NaN;
   }
-  let exp = 0;
-  if (i < end && (b[i] === 101 || b[i] === 69)) {
+  let e = frac < 0 ? 0 : frac - digits;
+  if (i < end && c !== 44) {
+    if (c !== 101 && c !== 69) {
+      fieldEnd = -1;
+      return NaN;
+    }
     i++;
     let eneg = false;
     if (i < end && (b[i] === 45 || b[i] === 43)) {
       eneg = b[i] === 45;
       i++;
     }
+    let exp = 0;
     let ed = 0;
-    while (i < end) {
-      c = b[i];
-      if (c < 48 || c > 57) break;
-      if (exp < 100000) exp = exp * 10 + (c - 48);
+    for (; i < end; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      if (exp < 100000) exp = exp * 10 + d;
       ed++;
-      i++;
     }
-    if (ed === 0) {
+    if (ed === 0 || (i < end && b[i] !== 44)) {
       fieldEnd = -1;
       return NaN;
     }
-    if (eneg) exp = -exp;
+    e += eneg ? -exp : exp;
   }
-  if (i < end && b[i] !== 44) {
-    fieldEnd = -1;
-    return NaN;
-  }
-  fieldEnd = i;
-  if (m === 0) return neg ? -0 : 0;
-  const e = scale + exp;
   // Clinger's fast path: an exact integer below 2^53 times or over an exact power of ten rounds once.
-  if (nd <= 15 && e >= -22 && e <= 22) {
+  if (digits <= 15 && e >= -22 && e <= 22) {
+    fieldEnd = i;
+    if (m === 0) return neg ? -0 : 0;
     const v = e >= 0 ? m * POW10[e] : m / POW10[-e];
     return neg ? -v : v;
   }
@@ -187,9 +175,31 @@ function digit2(b: Uint8Array, i: number): number {
   return a >= 0 && a <= 9 && c >= 0 && c <= 9 ? a * 10 + c : -1;
 }
 
+/** The date part (first 10 bytes) of the last timestamp parsed, and its day number: telemetry repeats dates. */
+const lastDate = new Uint8Array(10);
+let lastDays = NaN;
+
 /** Epoch ms of a 24-byte 2026-01-01T00:00:00.000Z at p, or NaN when the bytes are not exactly that form of a real instant. */
 function scanTimestamp(b: Uint8Array, p: number): number {
   if (b[p + 4] !== 45 || b[p + 7] !== 45 || b[p + 10] !== 84 || b[p + 13] !== 58 || b[p + 16] !== 58 || b[p + 19] !== 46 || b[p + 23] !== 90) return NaN;
+  if (lastDays === lastDays) {
+    let same = true;
+    for (let j = 0; j < 10; j++) {
+      if (b[p + j] !== lastDate[j]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      const h = digit2(b, p + 11);
+      const mi = digit2(b, p + 14);
+      const s = digit2(b, p + 17);
+      const ms1 = digit2(b, p + 20);
+      const ms2 = b[p + 22] - 48;
+      if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms1 < 0 || ms2 < 0 || ms2 > 9) return NaN;
+      return lastDays * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms1 * 10 + ms2;
+    }
+  }
   const y1 = digit2(b, p);
   const y2 = digit2(b, p + 2);
   const mo = digit2(b, p + 5);
@@ -203,7 +213,10 @@ function scanTimestamp(b: Uint8Array, p: number): number {
   const y = y1 * 100 + y2;
   const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
   if (d > DAYS_IN_MONTH[mo - 1] + leap) return NaN;
-  return daysFromCivil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms1 * 10 + ms2;
+  const days = daysFromCivil(y, mo, d);
+  for (let j = 0; j < 10; j++) lastDate[j] = b[p + j];
+  lastDays = days;
+  return days * 86_400_000 + h * 3_600_000 + mi * 60_000 + s * 1000 + ms1 * 10 + ms2;
 }
 
 /** Text values of one column interned as codes; equal strings always share a code. */
@@ -214,6 +227,9 @@ class Dictionary {
   private hashes = new Int32Array(16);
   private table = new Int32Array(64).fill(-1);
   private entries = 0;
+  /** The bytes and code of the last label found through the byte table (empty before any). */
+  lastBytes: Uint8Array = new Uint8Array(0);
+  lastCode = -1;
 
   /** The code of bytes [p, q), hashed as h. */
   code(b: Buffer, p: number, q: number, h: number): number {
@@ -231,7 +247,11 @@ class Dictionary {
           break;
         }
       }
-      if (same) return k;
+      if (same) {
+        this.lastBytes = x;
+        this.lastCode = k;
+        return k;
+      }
     }
     return this.miss(b, p, q, h);
   }
@@ -507,6 +527,19 @@ class Scanner {
       }
       const kind = kinds[k];
       if (kind === Kind.Text) {
+        // Most text columns repeat a few labels: try the column's last label before hashing.
+        const d = dicts[k]!;
+        const last = d.lastBytes;
+        const len = last.length;
+        if (len > 0 && p + len <= end && (p + len === end || b[p + len] === 44)) {
+          let j = 0;
+          while (j < len && b[p + j] === last[j]) j++;
+          if (j === len) {
+            (cols[k] as Int32Array)[n] = d.lastCode;
+            p += len;
+            continue;
+          }
+        }
         let h = 0x811c9dc5 | 0;
         let q = p;
         while (q < end) {
@@ -515,7 +548,7 @@ class Scanner {
           h = Math.imul(h ^ c, 0x01000193);
           q++;
         }
-        (cols[k] as Int32Array)[n] = q === p ? -1 : dicts[k]!.code(b, p, q, h);
+        (cols[k] as Int32Array)[n] = q === p ? -1 : d.code(b, p, q, h);
         p = q;
         continue;
       }

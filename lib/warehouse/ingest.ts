@@ -201,7 +201,8 @@ class LoadAppender {
           for (let i = 0; i < m; i++) {
             const v = src[start + i] as number;
             if (v === v) {
-              stamp.micros = BigInt(v) * 1000n;
+              // Epoch ms times 1000 stays an exact integer below 2^53 for any instant within ±285 years of 1970.
+              stamp.micros = Math.abs(v) < 9e12 ? BigInt(v * 1000) : BigInt(v) * 1000n;
               vector.setItem(i, asStamp);
             } else vector.setItem(i, null);
           }
