@@ -313,10 +313,15 @@ class Bocpd implements BocpdDetector {
     let dropped = 0;
     const prob = this.prob;
     const cut = this.threshold * this.mass;
-    // One scan: the threshold drops, and the least probable survivor (never the MAP run) for the cap.
-    let k = 0;
     let m = -1;
+    const kernel = this.kernel;
+    // The kernel scans without removing; only when something is below the threshold (rare once the
+    // cap binds) does the loop below run.
+    if (kernel !== null) m = kernel.scan(this.count, cut, this.mapSlot);
+    // One scan: the threshold drops, and the least probable survivor (never the MAP run) for the cap.
+    let k = kernel !== null && kernel.out[0] === 0 ? this.count : 0;
     let worst = Infinity;
+    if (k === 0) m = -1;
     while (k < this.count) {
       const p = prob[k];
       if (p < cut && k !== this.mapSlot) {

@@ -335,17 +335,49 @@ function summarizeBody(): number[] {
   return [...locals, ...code];
 }
 
+// func 4: scan(count, cut, map) -> the first slot of the smallest prob that is >= cut, other than
+// map (-1 if none); writes the number of slots other than map whose prob is below cut to OUT.
+function scanBody(): number[] {
+  // params: 0 count i32, 1 cut f64, 2 map i32; locals: 3 k, 4 p (i32), 5 w, 6 worst, 7 below (f64), 8 m (i32)
+  const locals = vec([
+    [...uleb(2), I32],
+    [...uleb(3), F64],
+    [...uleb(1), I32],
+  ]);
+  const COUNT = 0, CUT = 1, MAP = 2, k = 3, p = 4, w = 5, worst = 6, below = 7, m = 8;
+  const code = [
+    ...f64c(Infinity), ...set(worst), ...i32c(-1), ...set(m),
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(COUNT), ...op.i32GeS, ...brIf(1),
+    ...get(k), ...get(MAP), 0x47, // i32.ne
+    ...IF,
+    ...get(p), ...load(), ...tee(w), ...get(CUT), ...op.f64Lt,
+    ...IF, ...get(below), ...f64c(1), ...op.f64Add, ...set(below),
+    ...ELSE, ...get(w), ...get(worst), ...op.f64Lt, ...IF, ...get(w), ...set(worst), ...get(k), ...set(m), ...END,
+    ...END,
+    ...END,
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    ...i32c(OUT), ...get(below), ...store(0),
+    ...get(m),
+    ...END,
+  ];
+  return [...locals, ...code];
+}
+
 function moduleBytes(): Uint8Array {
   const type = (params: number[], results: number[]): number[] => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
-  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64])]));
+  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64]), type([I32, F64, I32], [I32])]));
   const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, ...uleb(1)]]));
-  const funcs = section(3, vec([[0], [0], [1], [2]]));
+  const funcs = section(3, vec([[0], [0], [1], [2], [3]]));
   const exports = section(
     7,
-    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3]]),
+    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3], [...str("scan"), 0x00, 4]]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody())]));
+  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody()), body(scanBody())]));
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -370,7 +402,9 @@ export interface PoissonKernel {
   log1p(u: number): number;
   /** Sum of prob[0..count); sum(prob * start), short mass (start >= k0) and MAP slot go to `out`. */
   summarize(count: number, k0: number, capacity: number): number;
-  /** [max lp, sum of prob, sum(prob * start), short mass, MAP slot] of the last calls. */
+  /** The pruning scan: least probable slot >= cut other than map; the count below cut goes to out[0]. */
+  scan(count: number, cut: number, map: number): number;
+  /** [slots below cut, sum of prob, sum(prob * start), short mass, MAP slot] of the last calls. */
   readonly out: Float64Array;
 }
 
@@ -392,9 +426,10 @@ export function createPoissonKernel(capacity: number): PoissonKernel | null {
       exp: PoissonKernel["exp"];
       log1p: PoissonKernel["log1p"];
       summarize: PoissonKernel["summarize"];
+      scan: PoissonKernel["scan"];
     };
     const out = new Float64Array(memory.buffer, OUT, 5);
-    return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, out };
+    return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, scan: ex.scan, out };
   } catch {
     // No WebAssembly (or a failed instantiation): bocpd.ts runs the same loops in JavaScript.
     unavailable = true;
