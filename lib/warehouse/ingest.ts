@@ -162,15 +162,28 @@ function duckType(c: TableSchema["columns"][number], enums: ReadonlyMap<string, 
 class LoadAppender {
   private readonly batch: DuckDBDataChunk;
   private readonly stamp = { micros: 0n };
+  /**
+   * For VARCHAR columns: the label code each slot of the (reused) data chunk holds natively, so a
+   * string crosses into DuckDB only when its slot changes (-2 unknown, -1 null).
+   */
+  private readonly held: Int32Array[];
+  private shaWritten = 0;
 
+  /**
+   * target "load": the temp load table (staging types, guarded categories as ENUMs, plus _row and
+   * _line); target { sha256 }: the staging table itself (its types, plus the file's checksum).
+   */
   constructor(
     private readonly appender: DuckDBAppender,
     private readonly cols: readonly TableSchema["columns"][number][],
-    enums: ReadonlyMap<string, readonly string[]>,
+    private readonly enums: ReadonlyMap<string, readonly string[]>,
+    private readonly target: "load" | { sha256: string },
   ) {
     const types: DuckDBType[] = cols.map((c) => duckType(c, enums));
-    types.push(DuckDBDoubleType.instance, DuckDBDoubleType.instance);
+    if (target === "load") types.push(DuckDBDoubleType.instance, DuckDBDoubleType.instance);
+    else types.push(DuckDBVarCharType.instance);
     this.batch = DuckDBDataChunk.create(types, VECTOR);
+    this.held = cols.map(() => new Int32Array(VECTOR).fill(-2));
   }
 
   append(chunk: ValueChunk, rows: ArrayLike<number>): void {
@@ -187,7 +200,16 @@ class LoadAppender {
         const src = arrays[c];
         const col = this.cols[c];
         const labels = chunk.labels?.[col.name];
-        if (labels !== undefined) {
+        if (labels !== undefined && !this.enums.has(col.name)) {
+          const held = this.held[c];
+          for (let i = 0; i < m; i++) {
+            const code = src[start + i] as number;
+            const k = code < 0 ? -1 : code;
+            if (held[i] === k) continue;
+            held[i] = k;
+            vector.setItem(i, k < 0 ? null : labels[k]);
+          }
+        } else if (labels !== undefined) {
           for (let i = 0; i < m; i++) {
             const code = src[start + i] as number;
             vector.setItem(i, code < 0 ? null : labels[code]);
@@ -219,14 +241,22 @@ class LoadAppender {
         }
         vector.flush();
       }
-      const rowVec = this.batch.getColumnVector(arrays.length);
-      const lineVec = this.batch.getColumnVector(arrays.length + 1);
-      for (let i = 0; i < m; i++) {
-        rowVec.setItem(i, rows[start + i]);
-        lineVec.setItem(i, lines ? lines[start + i] : null);
+      if (this.target === "load") {
+        const rowVec = this.batch.getColumnVector(arrays.length);
+        const lineVec = this.batch.getColumnVector(arrays.length + 1);
+        for (let i = 0; i < m; i++) {
+          rowVec.setItem(i, rows[start + i]);
+          lineVec.setItem(i, lines ? lines[start + i] : null);
+        }
+        rowVec.flush();
+        lineVec.flush();
+      } else if (this.shaWritten < m) {
+        // The same checksum on every row: written into each slot once.
+        const shaVec = this.batch.getColumnVector(arrays.length);
+        for (let i = this.shaWritten; i < m; i++) shaVec.setItem(i, this.target.sha256);
+        shaVec.flush();
+        this.shaWritten = m;
       }
-      rowVec.flush();
-      lineVec.flush();
       this.appender.appendDataChunk(this.batch);
     }
   }
@@ -410,6 +440,42 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     report: null,
     durationMs: performance.now() - started,
   });
+  /** Reconcile the counts, write the ledger row and build the result (inside the file's transaction). */
+  const finish = async (loaded: Loaded, { staged, duplicates }: { staged: number; duplicates: number }): Promise<IngestFileResult> => {
+    const { sha256, bytes, report } = loaded;
+    const quarantined = loaded.quarantined + duplicates;
+    if (staged + quarantined !== report.rowsIn) {
+      throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
+    }
+    await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
+      sha256,
+      file,
+      t.staging,
+      format,
+      bytes,
+      report.rowsIn,
+      staged,
+      quarantined,
+      duplicates,
+    ]);
+    const result: IngestFileResult = {
+      path: file,
+      sha256,
+      staging: t.staging,
+      format,
+      bytes,
+      status: "loaded",
+      rowsIn: report.rowsIn,
+      rowsStaged: staged,
+      rowsQuarantined: quarantined,
+      rowsDuplicate: duplicates,
+      extraColumns: loaded.extra,
+      report,
+      durationMs: performance.now() - started,
+    };
+    await options.beforeCommit?.(result);
+    return result;
+  };
   const dropScratch = (): Promise<void> => wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}`);
 
   /**
@@ -417,16 +483,20 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
    * changes): good rows to LOAD_TABLE, quarantined rows with reasons to QUARANTINE_LOAD. A CSV file is
    * checksummed in the same pass; other formats are hashed first, so a known file is skipped unread.
    */
-  const load = async (known: { sha256: string; bytes: number } | null): Promise<Loaded> => {
+  const load = async (known: { sha256: string; bytes: number } | null, direct: boolean): Promise<Loaded> => {
     const cols = t.schema.columns;
-    const enums = enumLabels(t);
-    await wh.exec(loadTableDdl(t, enums));
+    // Straight into staging the categories are the staging table's VARCHARs; via the load table, ENUMs.
+    const enums = direct ? new Map<string, readonly string[]>() : enumLabels(t);
+    if (!direct) await wh.exec(loadTableDdl(t, enums));
     await wh.exec(`CREATE OR REPLACE TEMP TABLE ${QUARANTINE_LOAD} (row_index DOUBLE, line DOUBLE, reasons VARCHAR, raw VARCHAR)`);
     const validator = new Validator(t.suite, { source: file, missingColumns: "error", schema: { columns: t.schema.columns } });
     const extra = new Set<string>();
     // Parquet/JSON-lines slices are read with queries on the connection, which would invalidate an
     // open appender: those load through appenders opened per chunk.
-    const openLoad = async (): Promise<LoadAppender> => new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols, enums);
+    const openLoad = async (): Promise<LoadAppender> =>
+      direct
+        ? new LoadAppender(await wh.connection.createAppender(t.staging), cols, enums, { sha256: known!.sha256 })
+        : new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols, enums, "load");
     const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
     let quarantined = 0;
     let rowsSeen = 0;
@@ -457,7 +527,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
       const into = await openLoad();
       const q = await openQuarantine();
       try {
-        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: true }, summary)) {
+        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: known === null }, summary)) {
           for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
           bytesSeen = summary.bytes;
           handle(block.chunk, block.quarantined, into, q);
@@ -466,7 +536,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         into.close();
         q.close();
       }
-      return { sha256: summary.sha256!, bytes: summary.bytes, report: validator.report(), quarantined, extra: [...extra] };
+      return { sha256: known?.sha256 ?? summary.sha256!, bytes: summary.bytes, report: validator.report(), quarantined, extra: [...extra] };
     }
     for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
       for (const e of chunk.extra) extra.add(e);
@@ -482,64 +552,44 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     return { sha256: known!.sha256, bytes: known!.bytes, report: validator.report(), quarantined, extra: [...extra] };
   };
 
+  // The checksum first (one native pass): a file seen before is skipped unread, and rows can carry it.
+  const known = await sha256File(file);
+  const because = await ledgerPath(known.sha256);
+  if (because !== null) return skipped(known.sha256, known.bytes, because);
+  // Into an empty staging table the good rows are appended directly, inside the file's transaction;
+  // otherwise they go through the load table so that keys already staged can be quarantined.
+  if ((await wh.count(t.staging)) === 0) {
+    try {
+      return await wh.transaction(async () => {
+        const loaded = await load(known, true);
+        await wh.exec(
+          `INSERT INTO wh_quarantine SELECT ${literal(known.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+        );
+        return finish(loaded, { staged: await wh.count(t.staging), duplicates: 0 });
+      });
+    } catch (error) {
+      if (error instanceof WorkbenchError) throw error;
+      throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await dropScratch();
+    }
+  }
   let loaded: Loaded;
   try {
-    if (format === "csv") loaded = await load(null);
-    else {
-      const known = await sha256File(file);
-      const because = await ledgerPath(known.sha256);
-      if (because !== null) return skipped(known.sha256, known.bytes, because);
-      loaded = await load(known);
-    }
-    const because = await ledgerPath(loaded.sha256);
-    if (because !== null) {
-      await dropScratch();
-      return skipped(loaded.sha256, loaded.bytes, because);
-    }
+    loaded = await load(known, false);
   } catch (error) {
     await dropScratch();
     if (error instanceof WorkbenchError) throw error;
     throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
   }
-  const { sha256, bytes, report } = loaded;
+  const staged = loaded;
   try {
     return await wh.transaction(async () => {
       await wh.exec(
-        `INSERT INTO wh_quarantine SELECT ${literal(sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+        `INSERT INTO wh_quarantine SELECT ${literal(known.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
       );
-      const { staged, duplicates } = await stage(wh, t, sha256, { table: LOAD_TABLE, value: (c, a) => (c.type === "category" ? `CAST(${a}.${ident(c.name)} AS VARCHAR)` : `${a}.${ident(c.name)}`), row: (a) => `${a}._row`, line: (a) => `${a}._line` });
-      const quarantined = loaded.quarantined + duplicates;
-      if (staged + quarantined !== report.rowsIn) {
-        throw new DataError(`${file}: rows do not reconcile: ${report.rowsIn} read, ${staged} staged + ${quarantined} quarantined`);
-      }
-      await wh.exec(`INSERT INTO wh_ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)`, [
-        sha256,
-        file,
-        t.staging,
-        format,
-        bytes,
-        report.rowsIn,
-        staged,
-        quarantined,
-        duplicates,
-      ]);
-      const result: IngestFileResult = {
-        path: file,
-        sha256,
-        staging: t.staging,
-        format,
-        bytes,
-        status: "loaded",
-        rowsIn: report.rowsIn,
-        rowsStaged: staged,
-        rowsQuarantined: quarantined,
-        rowsDuplicate: duplicates,
-        extraColumns: loaded.extra,
-        report,
-        durationMs: performance.now() - started,
-      };
-      await options.beforeCommit?.(result);
-      return result;
+      const counts = await stage(wh, t, known.sha256, { table: LOAD_TABLE, value: (c, a) => (c.type === "category" ? `CAST(${a}.${ident(c.name)} AS VARCHAR)` : `${a}.${ident(c.name)}`), row: (a) => `${a}._row`, line: (a) => `${a}._line` });
+      return finish(staged, counts);
     });
   } catch (error) {
     if (error instanceof WorkbenchError) throw error;
