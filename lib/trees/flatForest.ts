@@ -5,6 +5,11 @@
  */
 import { NodeKind, type Tree } from "./tree.js";
 import type { FeatureMatrix } from "./matrix.js";
+import { WasmForest } from "./wasmPredict.js";
+
+function dim1(outputDim: number, numOutputs: number): boolean {
+  return outputDim === 1 && numOutputs === 1;
+}
 
 const BLOCK_ROWS = 512;
 // Below this many trees per call, binning the rows costs more than the cheaper traversal saves.
@@ -65,6 +70,9 @@ export class FlatForest {
   private leafStart = 0;
   private binned: BinnedForest | null | undefined = undefined;
   private binnedCols = 0;
+  private wasmCache: { bf: BinnedForest; wf: WasmForest | null } | undefined = undefined;
+  /** Use the WebAssembly kernel where it applies (false: the JavaScript kernels only, e.g. to compare them). */
+  useWasm = true;
   private readonly trees: readonly Tree[];
 
   constructor(trees: readonly Tree[]) {
@@ -304,10 +312,21 @@ export class FlatForest {
     }
   }
 
+  /** The binned forest in wasm memory (built on first use), or null where WebAssembly is unavailable or disabled. */
+  private wasmForest(bf: BinnedForest): WasmForest | null {
+    if (!this.useWasm) return null;
+    if (this.wasmCache === undefined || this.wasmCache.bf !== bf) {
+      this.wasmCache = { bf, wf: WasmForest.tryCreate(bf.nodes, bf.root, bf.depth, bf.value, BLOCK_ROWS, bf.width) };
+    }
+    return this.wasmCache.wf;
+  }
+
   /** Which kernel addPredictions uses for `numTrees` trees on rows of `nCols` features (a diagnostic for tests and benches). */
-  kernelFor(nCols: number, numTrees = this.numTrees): "binned" | "lockstep" | "general" {
+  kernelFor(nCols: number, numTrees = this.numTrees, numOutputs = this.outputDim): "wasm-binned" | "binned" | "lockstep" | "general" {
     if (this.hasCategorical) return "general";
-    return numTrees >= BINNED_MIN_TREES && this.binnedForest(nCols) !== null ? "binned" : "lockstep";
+    const bf = numTrees >= BINNED_MIN_TREES ? this.binnedForest(nCols) : null;
+    if (bf === null) return "lockstep";
+    return dim1(this.outputDim, numOutputs) && this.wasmForest(bf) !== null ? "wasm-binned" : "binned";
   }
 
   /** The binned layout for rows of `nCols` features, built on first use; null when some feature has more than 254 distinct thresholds. */
@@ -326,7 +345,9 @@ export class FlatForest {
   private addPredictionsBinned(bf: BinnedForest, x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale: number): void {
     const { nRows, nCols: p, values } = x;
     const W = bf.width;
-    const codes = new Uint8Array(BLOCK_ROWS * W);
+    // Scalar outputs in one column (binary, regression, isolation forest): the wasm kernel walks the trees.
+    const wf = dim1(this.outputDim, numOutputs) ? this.wasmForest(bf) : null;
+    const codes = wf !== null ? wf.codes : new Uint8Array(BLOCK_ROWS * W);
     const feats = bf.features;
     const leftCol = bf.leftColumn;
     const thrStart = bf.thrStart;
@@ -380,6 +401,13 @@ export class FlatForest {
           codes[o + f] = nan ? NAN_CODE : c;
           if (lc >= 0) codes[o + lc] = nan ? 0 : c;
         }
+      }
+      if (wf !== null) {
+        const m = b1 - b0;
+        wf.out.set(out.subarray(b0, b1));
+        wf.run(m, W, treeBegin, treeEnd, scale);
+        out.set(wf.out.subarray(0, m), b0);
+        continue;
       }
       for (let t = treeBegin; t < treeEnd; t++) {
         const root = bf.root[t];

@@ -21,7 +21,8 @@ const PAGE = 65536;
 
 // --- A minimal WebAssembly binary writer (only what the kernel needs). ---
 
-function uleb(n: number): number[] {
+/** Unsigned LEB128 bytes of n. */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -32,7 +33,8 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+/** Signed LEB128 bytes of n. */
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -364,6 +366,28 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** One function of a generated module: export name, parameter value types, optional result type, encoded body. */
+export interface WasmFunctionSpec {
+  name: string;
+  params: readonly number[];
+  result?: number;
+  body: readonly number[];
+}
+
+/** A module that imports the shared "env.memory" (1..65536 pages) and exports the given functions. */
+export function wasmModuleBytes(funcs: readonly WasmFunctionSpec[]): Uint8Array {
+  const types: number[] = [];
+  for (const f of funcs) types.push(0x60, ...uleb(f.params.length), ...f.params, ...(f.result === undefined ? [0] : [1, f.result]));
+  const type = section(1, [...uleb(funcs.length), ...types]);
+  const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
+  const fsec = section(3, [...uleb(funcs.length), ...funcs.map((_, i) => i)]);
+  const exps: number[] = [];
+  funcs.forEach((f, i) => exps.push(...str(f.name), 0x00, ...uleb(i)));
+  const exports = section(7, [...uleb(funcs.length), ...exps]);
+  const code = section(10, [...uleb(funcs.length), ...funcs.flatMap((f) => f.body)]);
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...fsec, ...exports, ...code]);
+}
 
 let cachedModule: WasmModule | null | undefined;
 

@@ -33,10 +33,10 @@ describe("flattened prediction kernels", () => {
     expect(Array.from(b.predictRaw(clean))).toEqual(Array.from(slowSum(b.trees, clean.values as Float64Array, p, te.X.nRows, 1, b.initScore)));
   });
 
-  it("binned kernel equals node-by-node routing exactly at thresholds, infinities, -0 and NaN", () => {
+  it("binned kernels (wasm and JS) equal node-by-node routing exactly at thresholds, infinities, -0 and NaN", () => {
     const b = train({ objective: "binary", numLeaves: 31 }, tr, { numBoostRound: 30 });
     const flat = new FlatForest(b.trees);
-    expect(flat.kernelFor(p)).toBe("binned");
+    expect(flat.kernelFor(p)).toBe("wasm-binned");
     expect(b.trees.some((t) => t.kind.some((k) => k === 1))).toBe(true);
     expect(b.trees.some((t) => t.kind.some((k) => k === 0))).toBe(true);
     // Rows built from the model's own thresholds (on them, just above, just below) and special values.
@@ -61,7 +61,14 @@ describe("flattened prediction kernels", () => {
       }
     }
     const X = { nRows: n, nCols: p, values };
-    expect(Array.from(b.predictRaw(X))).toEqual(Array.from(slowSum(b.trees, values, p, n, 1, b.initScore)));
+    const want = slowSum(b.trees, values, p, n, 1, b.initScore);
+    expect(Array.from(b.predictRaw(X))).toEqual(Array.from(want));
+    // The same through the JavaScript binned kernel.
+    flat.useWasm = false;
+    expect(flat.kernelFor(p)).toBe("binned");
+    const js = new Float64Array(n).fill(b.initScore[0]);
+    flat.addPredictions(X, js, 1, 0, b.trees.length);
+    expect(Array.from(js)).toEqual(Array.from(want));
     // Fewer trees than the binning pays for take the float kernel, with the same result.
     expect(flat.kernelFor(p, 3)).toBe("lockstep");
     expect(Array.from(b.predictRaw(X, { numIteration: 3 }))).toEqual(Array.from(slowSum(b.trees.slice(0, 3), values, p, n, 1, b.initScore)));
