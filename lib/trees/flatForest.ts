@@ -316,7 +316,7 @@ export class FlatForest {
   private wasmForest(bf: BinnedForest): WasmForest | null {
     if (!this.useWasm) return null;
     if (this.wasmCache === undefined || this.wasmCache.bf !== bf) {
-      this.wasmCache = { bf, wf: WasmForest.tryCreate(bf.nodes, bf.root, bf.depth, bf.value, BLOCK_ROWS, bf.width) };
+      this.wasmCache = { bf, wf: WasmForest.tryCreate(bf, this.binnedCols, BLOCK_ROWS) };
     }
     return this.wasmCache.wf;
   }
@@ -347,7 +347,11 @@ export class FlatForest {
     const W = bf.width;
     // Scalar outputs in one column (binary, regression, isolation forest): the wasm kernel walks the trees.
     const wf = dim1(this.outputDim, numOutputs) ? this.wasmForest(bf) : null;
-    const codes = wf !== null ? wf.codes : new Uint8Array(BLOCK_ROWS * W);
+    if (wf !== null) {
+      wf.addPredictions(values, 0, nRows, out, treeBegin, treeEnd, scale);
+      return;
+    }
+    const codes = new Uint8Array(BLOCK_ROWS * W);
     const feats = bf.features;
     const leftCol = bf.leftColumn;
     const thrStart = bf.thrStart;
@@ -401,13 +405,6 @@ export class FlatForest {
           codes[o + f] = nan ? NAN_CODE : c;
           if (lc >= 0) codes[o + lc] = nan ? 0 : c;
         }
-      }
-      if (wf !== null) {
-        const m = b1 - b0;
-        wf.out.set(out.subarray(b0, b1));
-        wf.run(m, W, treeBegin, treeEnd, scale);
-        out.set(wf.out.subarray(0, m), b0);
-        continue;
       }
       for (let t = treeBegin; t < treeEnd; t++) {
         const root = bf.root[t];

@@ -35,7 +35,174 @@ const op = {
   i32ShrU: 0x76,
   f64Add: 0xa0,
   f64Mul: 0xa2,
+  f64Ne: 0x62,
+  f64Lt: 0x63,
+  i32Store8: 0x3a,
+  select: 0x1b,
+  if: 0x04,
+  end_: 0x0b,
+  i32LtS: 0x48,
+  i32Sub: 0x6b,
 };
+
+/**
+ * binRows(values, nRows, p, table, nFeat, codes, W): threshold codes of rows [0, nRows) of a
+ * row-major f64 block with p columns, for the features in the table (16 bytes each: feature,
+ * byte address of its ascending thresholds padded with +Infinity to `size`, size (a power of
+ * two), NaN-left code column or -1). code = number of thresholds below v (a branch-free binary
+ * search, four rows interleaved); NaN is 255, or 0 in the NaN-left column.
+ */
+export function binBody(): number[] {
+  const [values, nRows, p, table, nFeat, codes, W] = [0, 1, 2, 3, 4, 5, 6];
+  let next = 7;
+  const fi = next++;
+  const f = next++;
+  const thr = next++;
+  const size = next++;
+  const lc = next++;
+  const r = next++;
+  const step = next++;
+  const cs: number[] = [];
+  for (let i = 0; i < 4; i++) cs.push(next++);
+  const numI32 = next - 7;
+  const vs: number[] = [];
+  for (let i = 0; i < 4; i++) vs.push(next++);
+  const c: number[] = [];
+  const get = (i: number) => c.push(op.get, i);
+  const set = (i: number) => c.push(op.set, i);
+  const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
+  const mem = (code: number, align: number, offset: number) => c.push(code, ...uleb(align), ...uleb(offset));
+  const rowsLoop = (k: number) => {
+    c.push(op.block, 0x40, op.loop, 0x40);
+    // leave when r + k > nRows
+    get(r);
+    i32(k);
+    c.push(op.i32Add);
+    get(nRows);
+    c.push(op.i32GtU, op.brIf, 1);
+    for (let i = 0; i < k; i++) {
+      // v_i = values[((r + i) * p + f) * 8]
+      get(r);
+      if (i > 0) {
+        i32(i);
+        c.push(op.i32Add);
+      }
+      get(p);
+      c.push(op.i32Mul);
+      get(f);
+      c.push(op.i32Add);
+      i32(3);
+      c.push(op.i32Shl);
+      get(values);
+      c.push(op.i32Add);
+      mem(op.f64Load, 3, 0);
+      set(vs[i]);
+      i32(0);
+      set(cs[i]);
+    }
+    get(size);
+    i32(1);
+    c.push(op.i32ShrU);
+    set(step);
+    c.push(op.block, 0x40, op.loop, 0x40);
+    get(step);
+    c.push(0x45 /* i32.eqz */, op.brIf, 1);
+    for (let i = 0; i < k; i++) {
+      // c_i += thr[c_i + step - 1] < v_i ? step : 0   (thr local holds the address minus 8)
+      get(cs[i]);
+      get(step);
+      i32(0);
+      get(cs[i]);
+      get(step);
+      c.push(op.i32Add);
+      i32(3);
+      c.push(op.i32Shl);
+      get(thr);
+      c.push(op.i32Add);
+      mem(op.f64Load, 3, 0);
+      get(vs[i]);
+      c.push(op.f64Lt, op.select, op.i32Add);
+      set(cs[i]);
+    }
+    get(step);
+    i32(1);
+    c.push(op.i32ShrU);
+    set(step);
+    c.push(op.br, 0, op.end, op.end);
+    for (let i = 0; i < k; i++) {
+      // codes[(r + i) * W + f] = NaN ? 255 : c_i; and the NaN-left column
+      get(r);
+      if (i > 0) {
+        i32(i);
+        c.push(op.i32Add);
+      }
+      get(W);
+      c.push(op.i32Mul);
+      get(codes);
+      c.push(op.i32Add);
+      c.push(op.tee, step);
+      get(f);
+      c.push(op.i32Add);
+      i32(255);
+      get(cs[i]);
+      get(vs[i]);
+      get(vs[i]);
+      c.push(op.f64Ne, op.select);
+      mem(op.i32Store8, 0, 0);
+      get(lc);
+      i32(0);
+      c.push(op.i32LtS, 0x45 /* i32.eqz */, op.if, 0x40);
+      get(step);
+      get(lc);
+      c.push(op.i32Add);
+      i32(0);
+      get(cs[i]);
+      get(vs[i]);
+      get(vs[i]);
+      c.push(op.f64Ne, op.select);
+      mem(op.i32Store8, 0, 0);
+      c.push(op.end_);
+    }
+    get(r);
+    i32(k);
+    c.push(op.i32Add);
+    set(r);
+    c.push(op.br, 0, op.end, op.end);
+  };
+  c.push(op.block, 0x40, op.loop, 0x40);
+  get(fi);
+  get(nFeat);
+  c.push(op.i32GeU, op.brIf, 1);
+  const entry = (offset: number, local: number) => {
+    get(fi);
+    i32(4);
+    c.push(op.i32Shl);
+    get(table);
+    c.push(op.i32Add);
+    mem(op.i32Load, 2, offset);
+    set(local);
+  };
+  entry(0, f);
+  entry(4, thr);
+  entry(8, size);
+  entry(12, lc);
+  get(thr);
+  i32(8);
+  c.push(op.i32Sub);
+  set(thr);
+  i32(0);
+  set(r);
+  rowsLoop(4);
+  rowsLoop(1);
+  get(fi);
+  i32(1);
+  c.push(op.i32Add);
+  set(fi);
+  c.push(op.br, 0, op.end, op.end);
+  c.push(op.end);
+  const body = [...uleb(2), ...uleb(numI32), I32, ...uleb(4), F64, ...c];
+  return [...uleb(body.length), ...body];
+}
 
 const LANES = 8;
 
@@ -260,7 +427,15 @@ let cached: WasmModule | null | undefined;
 function predictModule(): WasmModule | null {
   if (cached !== undefined) return cached;
   try {
-    cached = wasmApi === undefined ? null : new wasmApi.Module(wasmModuleBytes([{ name: "predictBlock", params: PREDICT_PARAMS, body: predictBody() }]));
+    cached =
+      wasmApi === undefined
+        ? null
+        : new wasmApi.Module(
+            wasmModuleBytes([
+              { name: "predictBlock", params: PREDICT_PARAMS, body: predictBody() },
+              { name: "binRows", params: [I32, I32, I32, I32, I32, I32, I32], body: binBody() },
+            ]),
+          );
   } catch {
     cached = null;
   }
@@ -280,17 +455,33 @@ type PredictFn = (
   out: number,
   scale: number,
 ) => void;
+type BinFn = (values: number, nRows: number, p: number, table: number, nFeat: number, codes: number, width: number) => void;
 
-/** A forest copied into wasm memory with room for one block of row codes and outputs. */
+/** What the kernels need of FlatForest's binned layout (see BinnedForest there). */
+export interface BinnedForestArrays {
+  features: Int32Array;
+  leftColumn: Int32Array;
+  width: number;
+  thrStart: Int32Array;
+  thrSize: Int32Array;
+  thresholds: Float64Array;
+  root: Int32Array;
+  depth: Int32Array;
+  nodes: Int32Array;
+  value: Float64Array;
+}
+
+/** A binned forest copied into wasm memory, with room for one block of rows (values, codes, outputs). */
 export class WasmForest {
-  /** Codes of the current block, `width` bytes per row (fill them, then call run). */
-  readonly codes: Uint8Array;
-  /** Outputs of the current block (load them, run, read them back). */
-  readonly out: Float64Array;
-  private readonly fn: PredictFn;
-  private readonly addr: { codes: number; out: number; nodes: number; roots: number; depths: number; values: number };
+  private readonly values: Float64Array;
+  private readonly out: Float64Array;
+  private readonly predictFn: PredictFn;
+  private readonly binFn: BinFn;
+  private readonly addr: { values: number; codes: number; out: number; nodes: number; roots: number; depths: number; leaves: number; table: number };
+  private readonly nFeat: number;
+  private readonly width: number;
 
-  private constructor(module: WasmModule, nodes: Int32Array, roots: Int32Array, depths: Int32Array, values: Float64Array, blockRows: number, width: number) {
+  private constructor(module: WasmModule, bf: BinnedForestArrays, private readonly nCols: number, private readonly blockRows: number) {
     const api = wasmApi as WasmApi;
     let at = 64;
     const take = (bytes: number) => {
@@ -298,42 +489,68 @@ export class WasmForest {
       at = Math.ceil((at + bytes) / 64) * 64;
       return a;
     };
+    this.nFeat = bf.features.length;
+    this.width = bf.width;
     const addr = {
-      nodes: take(nodes.byteLength),
-      roots: take(roots.byteLength),
-      depths: take(depths.byteLength),
-      values: take(values.byteLength),
+      nodes: take(bf.nodes.byteLength),
+      roots: take(bf.root.byteLength),
+      depths: take(bf.depth.byteLength),
+      leaves: take(bf.value.byteLength),
+      thresholds: take(bf.thresholds.byteLength),
+      table: take(this.nFeat * 16),
+      values: take(blockRows * nCols * 8),
       out: take(blockRows * 8),
-      codes: take(blockRows * width),
+      codes: take(blockRows * bf.width),
     };
     const pages = Math.ceil(at / 65536);
     const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
     const buf = memory.buffer;
-    new Int32Array(buf, addr.nodes, nodes.length).set(nodes);
-    new Int32Array(buf, addr.roots, roots.length).set(roots);
-    new Int32Array(buf, addr.depths, depths.length).set(depths);
-    new Float64Array(buf, addr.values, values.length).set(values);
+    new Int32Array(buf, addr.nodes, bf.nodes.length).set(bf.nodes);
+    new Int32Array(buf, addr.roots, bf.root.length).set(bf.root);
+    new Int32Array(buf, addr.depths, bf.depth.length).set(bf.depth);
+    new Float64Array(buf, addr.leaves, bf.value.length).set(bf.value);
+    new Float64Array(buf, addr.thresholds, bf.thresholds.length).set(bf.thresholds);
+    const table = new Int32Array(buf, addr.table, 4 * this.nFeat);
+    for (let i = 0; i < this.nFeat; i++) {
+      table[4 * i] = bf.features[i];
+      table[4 * i + 1] = addr.thresholds + bf.thrStart[i] * 8;
+      table[4 * i + 2] = bf.thrSize[i];
+      table[4 * i + 3] = bf.leftColumn[i];
+    }
+    this.values = new Float64Array(buf, addr.values, blockRows * nCols);
     this.out = new Float64Array(buf, addr.out, blockRows);
-    this.codes = new Uint8Array(buf, addr.codes, blockRows * width);
     this.addr = addr;
     const instance = new api.Instance(module, { env: { memory } });
-    this.fn = instance.exports.predictBlock as PredictFn;
+    this.predictFn = instance.exports.predictBlock as PredictFn;
+    this.binFn = instance.exports.binRows as BinFn;
   }
 
-  /** Copy a binned forest into wasm memory, or null where WebAssembly is unavailable. */
-  static tryCreate(nodes: Int32Array, roots: Int32Array, depths: Int32Array, values: Float64Array, blockRows: number, width: number): WasmForest | null {
+  /** Copy a binned forest into wasm memory (blocks of blockRows rows of nCols features), or null where WebAssembly is unavailable. */
+  static tryCreate(bf: BinnedForestArrays, nCols: number, blockRows: number): WasmForest | null {
     const module = predictModule();
     if (module === null) return null;
     try {
-      return new WasmForest(module, nodes, roots, depths, values, blockRows, width);
+      return new WasmForest(module, bf, nCols, blockRows);
     } catch {
       return null;
     }
   }
 
-  /** out[r] += scale * leaf value, for rows [0, nRows) of the block and trees [treeBegin, treeEnd), in tree order. */
-  run(nRows: number, width: number, treeBegin: number, treeEnd: number, scale: number): void {
+  /**
+   * out[r] += scale * leaf value of row r, for rows [b0, b1) of the row-major `values` (nCols
+   * columns) and trees [treeBegin, treeEnd), in tree order, one block of rows at a time.
+   */
+  addPredictions(values: Float64Array | Float32Array, b0: number, b1: number, out: Float64Array, treeBegin: number, treeEnd: number, scale: number): void {
     const a = this.addr;
-    this.fn(a.codes, width, nRows, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.values, a.out, scale);
+    const p = this.nCols;
+    for (let s0 = b0; s0 < b1; s0 += this.blockRows) {
+      const s1 = Math.min(b1, s0 + this.blockRows);
+      const m = s1 - s0;
+      this.values.set(values.subarray(s0 * p, s1 * p));
+      this.out.set(out.subarray(s0, s1));
+      this.binFn(a.values, m, p, a.table, this.nFeat, a.codes, this.width);
+      this.predictFn(a.codes, this.width, m, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves, a.out, scale);
+      out.set(this.out.subarray(0, m), s0);
+    }
   }
 }
