@@ -101,6 +101,8 @@ interface BoosterState {
 export interface PredictOptions {
   /** Use the first this many rounds (default: the best round after early stopping, else all). */
   numIteration?: number;
+  /** Threads for large batches (worker_threads; default 1); results are identical for any count. */
+  numThreads?: number;
 }
 
 /** A trained gradient-boosting model: plain fitted state plus prediction methods. */
@@ -156,7 +158,9 @@ export class Booster {
     const K = this.numClass;
     const out = new Float64Array(x.nRows * K);
     for (let r = 0; r < x.nRows; r++) for (let k = 0; k < K; k++) out[r * K + k] = this.initScore[k];
-    this.flat.addPredictions(x, out, K, 0, this.treeEnd(options));
+    const threads = options.numThreads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new DataError(`numThreads must be an integer >= 1, got ${threads}`);
+    this.flat.addPredictions(x, out, K, 0, this.treeEnd(options), 1, threads);
     return out;
   }
 

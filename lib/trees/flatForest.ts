@@ -5,7 +5,10 @@
  */
 import { NodeKind, type Tree } from "./tree.js";
 import type { FeatureMatrix } from "./matrix.js";
-import { WasmForest } from "./wasmPredict.js";
+import { addPredictionsParallel, WasmForest } from "./wasmPredict.js";
+
+// Below this many rows per thread, starting the other threads costs more than it saves.
+const PARALLEL_MIN_ROWS = 8192;
 
 function dim1(outputDim: number, numOutputs: number): boolean {
   return outputDim === 1 && numOutputs === 1;
@@ -172,11 +175,17 @@ export class FlatForest {
   /**
    * Add the outputs of trees [treeBegin, treeEnd) to `out`: tree t adds to output column
    * `t % numOutputs` (one tree per class per boosting round), or, for vector leaves, to all
-   * `outputDim` columns. `out` is row-major with `numOutputs` columns.
+   * `outputDim` columns. `out` is row-major with `numOutputs` columns. `numThreads` > 1 shares
+   * large numeric scalar-output batches among worker threads (bit-identical results).
    */
-  addPredictions(x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale = 1): void {
+  addPredictions(x: FeatureMatrix, out: Float64Array, numOutputs: number, treeBegin: number, treeEnd: number, scale = 1, numThreads = 1): void {
     if (!this.hasCategorical) {
       const binned = treeEnd - treeBegin >= BINNED_MIN_TREES ? this.binnedForest(x.nCols) : null;
+      // Several threads (scalar outputs, wasm available): each bins and walks its own rows, same bits as one thread.
+      const threads = Math.min(numThreads, Math.floor(x.nRows / PARALLEL_MIN_ROWS));
+      if (binned !== null && threads > 1 && this.useWasm && dim1(this.outputDim, numOutputs)) {
+        if (addPredictionsParallel(binned, x.values, x.nRows, x.nCols, out, treeBegin, treeEnd, scale, threads, BLOCK_ROWS)) return;
+      }
       if (binned !== null) this.addPredictionsBinned(binned, x, out, numOutputs, treeBegin, treeEnd, scale);
       else this.addPredictionsLockstep(x, out, numOutputs, treeBegin, treeEnd, scale);
       return;

@@ -6,6 +6,7 @@
  * The node format is FlatForest's binned one: per node two int32s, a word (code column << 8 |
  * threshold code; 255 for leaves) and the left child id, the right child following it.
  */
+import { Worker } from "node:worker_threads";
 import { sleb, uleb, wasmModuleBytes, type WasmMemory, type WasmModule } from "./wasmHistogram.js";
 
 const I32 = 0x7f;
@@ -553,4 +554,134 @@ export class WasmForest {
       out.set(this.out.subarray(0, m), s0);
     }
   }
+}
+
+const WORKER_SOURCE = `
+"use strict";
+const { parentPort } = require("node:worker_threads");
+parentPort.on("message", (m) => {
+  const inst = new WebAssembly.Instance(m.module, { env: { memory: m.memory } });
+  const binRows = inst.exports.binRows, predictBlock = inst.exports.predictBlock;
+  for (let s0 = m.b0; s0 < m.b1; s0 += m.block) {
+    const k = Math.min(m.b1, s0 + m.block) - s0;
+    binRows(m.values + s0 * m.p * 8, k, m.p, m.table, m.nFeat, m.codes, m.width);
+    predictBlock(m.codes, m.width, k, m.tb, m.te, m.nodes, m.roots, m.depths, m.leaves, m.out + s0 * 8, m.scale);
+  }
+  const ctrl = new Int32Array(m.ctrl);
+  Atomics.store(ctrl, 0, 1);
+  Atomics.notify(ctrl, 0);
+});
+`;
+
+const pool: Worker[] = [];
+
+/** The first n prediction workers (started on first use, unref'd so they never keep the process alive). */
+function workers(n: number): Worker[] {
+  while (pool.length < n) {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    pool.push(w);
+  }
+  return pool.slice(0, n);
+}
+
+/**
+ * Predict with `threads` threads (the caller plus threads - 1 workers): the rows and a copy of the
+ * forest go to a shared wasm memory, each thread bins and walks its own contiguous range of rows.
+ * Every row's additions happen in tree order as in one thread, so the output is bit-identical.
+ * Returns false (doing nothing) where WebAssembly is unavailable or the rows do not fit.
+ */
+export function addPredictionsParallel(
+  bf: BinnedForestArrays,
+  values: Float64Array | Float32Array,
+  nRows: number,
+  nCols: number,
+  out: Float64Array,
+  treeBegin: number,
+  treeEnd: number,
+  scale: number,
+  threads: number,
+  blockRows: number,
+): boolean {
+  const module = predictModule();
+  if (module === null || wasmApi === undefined) return false;
+  const bytes = nRows * (nCols * 8 + 8) + threads * blockRows * bf.width + bf.nodes.byteLength + bf.value.byteLength + bf.thresholds.byteLength + (1 << 20);
+  if (!(bytes < 0xc0000000)) return false;
+  let at = 64;
+  const take = (n: number) => {
+    const a = at;
+    at = Math.ceil((at + n) / 64) * 64;
+    return a;
+  };
+  const nFeat = bf.features.length;
+  const a = {
+    nodes: take(bf.nodes.byteLength),
+    roots: take(bf.root.byteLength),
+    depths: take(bf.depth.byteLength),
+    leaves: take(bf.value.byteLength),
+    thresholds: take(bf.thresholds.byteLength),
+    table: take(nFeat * 16),
+    values: take(nRows * nCols * 8),
+    out: take(nRows * 8),
+    codes: Array.from({ length: threads }, () => take(blockRows * bf.width)),
+  };
+  const memory = new wasmApi.Memory({ initial: Math.ceil(at / 65536), maximum: Math.ceil(at / 65536), shared: true });
+  const buf = memory.buffer;
+  new Int32Array(buf, a.nodes, bf.nodes.length).set(bf.nodes);
+  new Int32Array(buf, a.roots, bf.root.length).set(bf.root);
+  new Int32Array(buf, a.depths, bf.depth.length).set(bf.depth);
+  new Float64Array(buf, a.leaves, bf.value.length).set(bf.value);
+  new Float64Array(buf, a.thresholds, bf.thresholds.length).set(bf.thresholds);
+  const table = new Int32Array(buf, a.table, 4 * nFeat);
+  for (let i = 0; i < nFeat; i++) {
+    table[4 * i] = bf.features[i];
+    table[4 * i + 1] = a.thresholds + bf.thrStart[i] * 8;
+    table[4 * i + 2] = bf.thrSize[i];
+    table[4 * i + 3] = bf.leftColumn[i];
+  }
+  new Float64Array(buf, a.values, nRows * nCols).set(values.subarray(0, nRows * nCols));
+  const outW = new Float64Array(buf, a.out, nRows);
+  outW.set(out.subarray(0, nRows));
+  const per = Math.ceil(nRows / threads);
+  const team = workers(threads - 1);
+  const ctrls: Int32Array[] = [];
+  team.forEach((w, i) => {
+    const b0 = Math.min(nRows, (i + 1) * per);
+    const b1 = Math.min(nRows, b0 + per);
+    const ctrl = new Int32Array(new SharedArrayBuffer(4));
+    ctrls.push(ctrl);
+    w.postMessage({
+      module,
+      memory,
+      ctrl: ctrl.buffer,
+      b0,
+      b1,
+      block: blockRows,
+      p: nCols,
+      values: a.values,
+      table: a.table,
+      nFeat,
+      codes: a.codes[i + 1],
+      width: bf.width,
+      tb: treeBegin,
+      te: treeEnd,
+      nodes: a.nodes,
+      roots: a.roots,
+      depths: a.depths,
+      leaves: a.leaves,
+      out: a.out,
+      scale,
+    });
+  });
+  const inst = new wasmApi.Instance(module, { env: { memory } });
+  const binFn = inst.exports.binRows as BinFn;
+  const predictFn = inst.exports.predictBlock as PredictFn;
+  for (let s0 = 0; s0 < Math.min(nRows, per); s0 += blockRows) {
+    const k = Math.min(Math.min(nRows, per), s0 + blockRows) - s0;
+    binFn(a.values + s0 * nCols * 8, k, nCols, a.table, nFeat, a.codes[0], bf.width);
+    predictFn(a.codes[0], bf.width, k, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves, a.out + s0 * 8, scale);
+  }
+  for (const ctrl of ctrls) while (Atomics.load(ctrl, 0) === 0) Atomics.wait(ctrl, 0, 0);
+  out.set(outW);
+  return true;
 }

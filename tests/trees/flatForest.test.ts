@@ -74,6 +74,28 @@ describe("flattened prediction kernels", () => {
     expect(Array.from(b.predictRaw(X, { numIteration: 3 }))).toEqual(Array.from(slowSum(b.trees.slice(0, 3), values, p, n, 1, b.initScore)));
   });
 
+  it("predicts bit-identically with 2 threads (rows split among worker threads) and from Float32 input", () => {
+    const b = train({ objective: "binary", numLeaves: 31 }, tr, { numBoostRound: 20 });
+    // 20k rows resampled from the test rows with noise, NaN kept: enough for two threads' shares.
+    let seed = 3;
+    const pick = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
+    const n = 20000;
+    const values = new Float64Array(n * p);
+    for (let r = 0; r < n; r++) {
+      const src = Math.floor(pick() * te.X.nRows);
+      for (let f = 0; f < p; f++) values[r * p + f] = te.X.values[src * p + f] + (pick() - 0.5) * 0.1;
+    }
+    const X = { nRows: n, nCols: p, values };
+    const one = b.predictRaw(X);
+    const two = b.predictRaw(X, { numThreads: 2 });
+    expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+    expect(Array.from(one.subarray(0, 500))).toEqual(Array.from(slowSum(b.trees, values, p, 500, 1, b.initScore)));
+    const f32 = Float32Array.from(values);
+    const want32 = slowSum(b.trees, Float64Array.from(f32), p, n, 1, b.initScore);
+    expect(Array.from(b.predictRaw({ nRows: n, nCols: p, values: f32 }, { numThreads: 2 }))).toEqual(Array.from(want32));
+    expect(() => b.predictRaw(X, { numThreads: 0 })).toThrow(/numThreads/);
+  });
+
   it("categorical kernel equals node-by-node routing exactly", () => {
     const b = train({ objective: "binary", numLeaves: 20, categoricalFeature: [7] }, tr, { numBoostRound: 25 });
     expect(b.trees.some((t) => t.kind.some((k) => k === 2))).toBe(true);
