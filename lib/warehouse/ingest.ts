@@ -1,16 +1,16 @@
 /**
  * Idempotent, validated, all-or-nothing loading of raw generator files into staging tables.
  *
- * Per file: the sha256 of its bytes identifies it in the ledger; a file seen before, under any name,
- * stages nothing. A CSV file is read once: lib/validate's byte-level reader checksums it, parses it
- * into typed columns and validates them, and the good rows go straight from those typed arrays into a
- * temp load table through DuckDB's appender (no second parse); Parquet and JSON-lines files are hashed
- * first (a known file is skipped unread), read by DuckDB and validated chunk by chunk. Bad rows go to
- * the quarantine table with their reasons; rows whose natural key is already staged (the same rows
- * under another name or format) are quarantined as duplicates; the rest are staged. Everything that
- * touches the database proper (staging, quarantine, ledger) is one transaction, and the counts must
- * reconcile (rows in = staged + quarantined) before it can commit, so a failure anywhere leaves
- * nothing behind.
+ * Per file: the sha256 of its bytes (one native pass) identifies it in the ledger; a file seen before,
+ * under any name, is skipped unread. A CSV file is then read once by lib/validate's byte-level reader
+ * into typed columns, validated chunk by chunk, and the good rows go from those typed arrays through
+ * DuckDB's appender (no second parse): straight into the staging table when it is empty, otherwise
+ * into a temp load table from which rows whose natural key is already staged (the same rows under
+ * another name or format) are quarantined as duplicates and the rest staged. Parquet and JSON-lines
+ * files are read by DuckDB and validated chunk by chunk the same way. Bad rows go to the quarantine
+ * table with their reasons. Everything that touches the database proper (staging, quarantine, ledger)
+ * is one transaction, and the counts must reconcile (rows in = staged + quarantined) before it can
+ * commit, so a failure anywhere leaves nothing behind.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
@@ -479,11 +479,10 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   const dropScratch = (): Promise<void> => wh.exec(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${QUARANTINE_LOAD}`);
 
   /**
-   * Read and validate the file into the connection's temp load tables (nothing in the database proper
-   * changes): good rows to LOAD_TABLE, quarantined rows with reasons to QUARANTINE_LOAD. A CSV file is
-   * checksummed in the same pass; other formats are hashed first, so a known file is skipped unread.
+   * Read and validate the file: good rows to the staging table (direct, inside the caller's
+   * transaction) or to the temp LOAD_TABLE, quarantined rows with reasons to the temp QUARANTINE_LOAD.
    */
-  const load = async (known: { sha256: string; bytes: number } | null, direct: boolean): Promise<Loaded> => {
+  const load = async (known: { sha256: string; bytes: number }, direct: boolean): Promise<Loaded> => {
     const cols = t.schema.columns;
     // Straight into staging the categories are the staging table's VARCHARs; via the load table, ENUMs.
     const enums = direct ? new Map<string, readonly string[]>() : enumLabels(t);
@@ -495,12 +494,12 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     // open appender: those load through appenders opened per chunk.
     const openLoad = async (): Promise<LoadAppender> =>
       direct
-        ? new LoadAppender(await wh.connection.createAppender(t.staging), cols, enums, { sha256: known!.sha256 })
+        ? new LoadAppender(await wh.connection.createAppender(t.staging), cols, enums, { sha256: known.sha256 })
         : new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols, enums, "load");
     const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
     let quarantined = 0;
     let rowsSeen = 0;
-    let bytesSeen = known?.bytes ?? 0;
+    let bytesSeen = known.bytes;
     const handle = (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], into: LoadAppender, q: QuarantineAppender): void => {
       if (unparseable.length > 0) {
         validator.addUnparseable(unparseable);
@@ -527,7 +526,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
       const into = await openLoad();
       const q = await openQuarantine();
       try {
-        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error", sha256: known === null }, summary)) {
+        for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" }, summary)) {
           for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
           bytesSeen = summary.bytes;
           handle(block.chunk, block.quarantined, into, q);
@@ -536,7 +535,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         into.close();
         q.close();
       }
-      return { sha256: known?.sha256 ?? summary.sha256!, bytes: summary.bytes, report: validator.report(), quarantined, extra: [...extra] };
+      return { sha256: known.sha256, bytes: known.bytes, report: validator.report(), quarantined, extra: [...extra] };
     }
     for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
       for (const e of chunk.extra) extra.add(e);
@@ -549,7 +548,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         q.close();
       }
     }
-    return { sha256: known!.sha256, bytes: known!.bytes, report: validator.report(), quarantined, extra: [...extra] };
+    return { sha256: known.sha256, bytes: known.bytes, report: validator.report(), quarantined, extra: [...extra] };
   };
 
   // The checksum first (one native pass): a file seen before is skipped unread, and rows can carry it.
