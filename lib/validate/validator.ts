@@ -628,12 +628,21 @@ export class Validator {
       getters.set(name, g);
       return g;
     };
-    const reasons: (string[] | null)[] = new Array(n).fill(null);
+    // Reasons only for failing rows; a byte per row says which rows those are.
+    const failed = new Uint8Array(n);
+    const reasonsOf = new Map<number, string[]>();
     const fail: Fail = (e: number, i: number, value: unknown, reason: string, quarantine: boolean): void => {
       const t = this.tallies[e];
       t.unexpected++;
       if (t.examples.length < 10) t.examples.push({ row: rowBase + i, line: chunk.lines?.[i], value });
-      if (quarantine) (reasons[i] ??= []).push(reason);
+      if (quarantine) {
+        const r = reasonsOf.get(i);
+        if (r) r.push(reason);
+        else {
+          reasonsOf.set(i, [reason]);
+          failed[i] = 1;
+        }
+      }
     };
     const exps = this.suite.expectations;
 
@@ -706,7 +715,7 @@ export class Validator {
       let entered = 0;
       const P = fast.length;
       for (let i = 0; i < n; i++) {
-        if (reasons[i] !== null) continue;
+        if (failed[i] === 1) continue;
         entered++;
         let rowFailed = false;
         for (let q = 0; q < P; q++) if (fast[q].check(i)) rowFailed = true;
@@ -732,7 +741,7 @@ export class Validator {
       const pendingValue = new Float64Array(P);
       const commit = new Uint8Array(P);
       for (let i = 0; i < n; i++) {
-        if (reasons[i] !== null) continue;
+        if (failed[i] === 1) continue;
         let rowFailed = false;
         for (let q = 0; q < P; q++) {
           const p = plans[q];
@@ -811,21 +820,25 @@ export class Validator {
     }
 
     // Split.
-    const goodIdx = new Int32Array(n);
-    let ng = 0;
-    const quarantined: QuarantineRecord[] = [];
     const names = Object.keys(chunk.columns);
-    for (let i = 0; i < n; i++) {
-      const r = reasons[i];
-      if (r === null) {
-        goodIdx[ng++] = i;
-        continue;
+    const quarantined: QuarantineRecord[] = [];
+    let ng = n;
+    let goodIdx = new Int32Array(0);
+    if (reasonsOf.size > 0) {
+      goodIdx = new Int32Array(n);
+      ng = 0;
+      for (let i = 0; i < n; i++) {
+        if (failed[i] === 0) {
+          goodIdx[ng++] = i;
+          continue;
+        }
+        const r = reasonsOf.get(i)!;
+        const values: Record<string, unknown> = {};
+        for (const name of names) values[name] = get(name)!(i);
+        const rec: QuarantineRecord = { row: rowBase + i, reasons: r, values };
+        if (chunk.lines) rec.line = chunk.lines[i];
+        quarantined.push(rec);
       }
-      const values: Record<string, unknown> = {};
-      for (const name of names) values[name] = get(name)!(i);
-      const rec: QuarantineRecord = { row: rowBase + i, reasons: r, values };
-      if (chunk.lines) rec.line = chunk.lines[i];
-      quarantined.push(rec);
     }
     const columns: Record<string, ValueColumn> = {};
     for (const name of names) columns[name] = ng === n ? chunk.columns[name] : gather(chunk.columns[name], goodIdx, ng);
