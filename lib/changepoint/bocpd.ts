@@ -17,9 +17,10 @@
  * (slots, refilled by swap-remove when a run is pruned, grown only when the retained runs outgrow
  * them); the summary is one reused object, so an update allocates nothing. The per-run work left
  * is one exp and one log1p (a short series for long runs); everything that depends on the run
- * length only (the Student-t normalizing constant) is tabulated once. For the Poisson model with
- * counts <= 16 the two loops and the summary sums run in a small WebAssembly kernel
- * (wasmBocpd.ts; option engine "js" keeps JavaScript), about 25% faster than V8's JavaScript here.
+ * length only (the Student-t normalizing constant) is tabulated once. The two loops, the pruning
+ * scan and the summary sums run in a small WebAssembly kernel (wasmBocpd.ts; the Poisson model for
+ * counts <= 16, the Normal model always; option engine "js" keeps JavaScript): 1.3-2.4x faster than
+ * the same loops in V8's JavaScript on the project machine (bench/changepoint/bench.ts).
  *
  * Pruning (Adams & MacKay 2007 suggest dropping improbable run lengths; the cap is the fixed-budget
  * version, as in Fearnhead & Liu 2007 but without their resampling, so results stay deterministic).
@@ -61,9 +62,9 @@ export interface BocpdOptions {
   /** k of the summary's P(run length <= k) (default 5). */
   readonly shortRun?: number;
   /**
-   * "wasm" (default): the Poisson model's loops for counts <= 16 run in a small WebAssembly kernel
-   * (lib/changepoint/wasmBocpd.ts), falling back to JavaScript where WebAssembly is unavailable;
-   * "js": always JavaScript. Both give the same posteriors to about 1e-13.
+   * "wasm" (default): the update loops run in a small WebAssembly kernel (lib/changepoint/wasmBocpd.ts;
+   * Poisson counts above 16 stay in JavaScript), falling back to JavaScript where WebAssembly is
+   * unavailable; "js": always JavaScript. Both give the same posteriors to about 1e-13.
    */
   readonly engine?: "wasm" | "js";
 }
@@ -160,6 +161,8 @@ class Bocpd implements BocpdDetector {
   private mass = 1;
   // Slot of the most probable run after the last update (derived from prob: see load).
   private mapSlot = -1;
+  // Earliest start among the runs (sizes the Student-t table for the kernel; see load).
+  private oldestStart = 0;
   // Poisson: s1 = count sum, s2 = exposure sum.
   // Normal: s1 = mean, s2 = kappa, s3 = beta, s4 = log beta (alpha follows from the run length).
   private s1: Float64Array = new Float64Array(0);
@@ -215,7 +218,7 @@ class Bocpd implements BocpdDetector {
     } else {
       throw new ConfigError(`invalid model.kind: ${(model as { kind: string }).kind}`);
     }
-    this.useWasm = this.poisson && (options.engine ?? "wasm") === "wasm";
+    this.useWasm = (options.engine ?? "wasm") === "wasm";
     if (options.engine !== undefined && options.engine !== "wasm" && options.engine !== "js") {
       throw new ConfigError(`invalid engine: ${String(options.engine)} (must be "wasm" or "js")`);
     }
@@ -232,6 +235,7 @@ class Bocpd implements BocpdDetector {
     this.mass = 1;
     this.maxCount = 0;
     this.mapSlot = -1;
+    this.oldestStart = 0;
     this.summary.t = -1;
   }
 
@@ -239,46 +243,62 @@ class Bocpd implements BocpdDetector {
     if (capacity <= this.cap) return;
     let cap = Math.max(16, this.cap);
     while (cap < capacity) cap *= 2;
-    const move = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(cap);
-      b.set(a.subarray(0, this.count));
+    this.rebuild(cap, this.tConst.length);
+  }
+
+  // Reallocate the per-run arrays for `cap` runs (and the Student-t table for `tableSize` run
+  // lengths), in a fresh WebAssembly kernel's memory when there is one, keeping their contents.
+  private rebuild(cap: number, tableSize: number): void {
+    const kernel = this.useWasm ? createPoissonKernel(cap, this.poisson ? 0 : tableSize) : null;
+    const keep = (a: Float64Array, b: Float64Array): Float64Array => {
+      b.set(a.subarray(0, Math.min(this.count, a.length)));
       return b;
     };
-    this.s3 = move(this.s3);
-    this.s4 = move(this.s4);
-    const kernel = this.useWasm ? createPoissonKernel(cap) : null;
     if (kernel !== null) {
       // The kernel's arrays are views into its memory, in the layout wasmBocpd.ts expects.
       const view = (j: number): Float64Array => new Float64Array(kernel.memory.buffer, ARRAYS + 8 * cap * j, cap);
-      const place = (a: Float64Array, b: Float64Array): Float64Array => {
-        b.set(a.subarray(0, this.count));
-        return b;
-      };
-      this.prob = place(this.prob, view(0));
-      this.s1 = place(this.s1, view(1));
-      this.s2 = place(this.s2, view(2));
+      this.prob = keep(this.prob, view(0));
+      this.s1 = keep(this.s1, view(1));
+      this.s2 = keep(this.s2, view(2));
       this.lp = view(3);
       this.tmp = view(4);
-      this.start = place(this.start, view(5));
+      this.start = keep(this.start, view(5));
+      this.s3 = keep(this.s3, view(6));
+      this.s4 = keep(this.s4, view(7));
       this.relPrior = new Float64Array(kernel.memory.buffer, 0, 16);
+      if (!this.poisson) {
+        const table = new Float64Array(kernel.memory.buffer, kernel.tableOffset, tableSize);
+        table.set(this.tConst.subarray(0, Math.min(this.tConst.length, tableSize)));
+        this.fillTConst(table, this.tConst.length);
+        this.tConst = table;
+      }
     } else {
-      this.start = move(this.start);
-      this.prob = move(this.prob);
-      this.s1 = move(this.s1);
-      this.s2 = move(this.s2);
-      this.lp = new Float64Array(cap);
-      this.tmp = new Float64Array(cap);
+      // In JavaScript only what outgrew its array moves (stepNormal grows the table mid-loop).
+      if (cap !== this.cap) {
+        this.prob = keep(this.prob, new Float64Array(cap));
+        this.s1 = keep(this.s1, new Float64Array(cap));
+        this.s2 = keep(this.s2, new Float64Array(cap));
+        this.lp = new Float64Array(cap);
+        this.tmp = new Float64Array(cap);
+        this.start = keep(this.start, new Float64Array(cap));
+        this.s3 = keep(this.s3, new Float64Array(cap));
+        this.s4 = keep(this.s4, new Float64Array(cap));
+      }
+      if (!this.poisson && tableSize > this.tConst.length) {
+        const table = new Float64Array(tableSize);
+        table.set(this.tConst);
+        this.fillTConst(table, this.tConst.length);
+        this.tConst = table;
+      }
     }
     this.kernel = kernel;
     this.cap = cap;
   }
 
-  private ensureTConst(observations: number): void {
-    if (observations < this.tConst.length) return;
-    let size = Math.max(256, this.tConst.length);
-    while (size <= observations) size *= 2;
-    const table = new Float64Array(size);
-    for (let k = 0; k < size; k++) {
+  // Student-t constant lgamma((nu+1)/2) - lgamma(nu/2) - log(pi nu)/2 - log((kappa+1)/(alpha kappa))/2
+  // for runs of k observations, k >= from.
+  private fillTConst(table: Float64Array, from: number): void {
+    for (let k = from; k < table.length; k++) {
       const alpha = this.p2 + 0.5 * k;
       const kappa = this.p1 + k;
       const nu = 2 * alpha;
@@ -288,7 +308,13 @@ class Bocpd implements BocpdDetector {
         0.5 * (LOG_PI + Math.log(nu)) -
         0.5 * Math.log((kappa + 1) / (alpha * kappa));
     }
-    this.tConst = table;
+  }
+
+  private ensureTConst(observations: number): void {
+    if (observations < this.tConst.length) return;
+    let size = Math.max(256, this.tConst.length);
+    while (size <= observations) size *= 2;
+    this.rebuild(this.cap, size);
   }
 
   // Move the run in the last slot into slot k (dropping k's run).
@@ -451,6 +477,9 @@ class Bocpd implements BocpdDetector {
   }
 
   private stepNormal(x: number): BocpdSummary {
+    // First, since with the kernel a bigger table means new memory (and new array views).
+    this.ensureTConst(1);
+    if (this.kernel !== null && this.count > 0 && this.t - this.oldestStart >= this.tConst.length) this.ensureTConst(this.t - this.oldestStart);
     const K = this.count;
     const t = this.t;
     const prob = this.prob;
@@ -461,7 +490,6 @@ class Bocpd implements BocpdDetector {
     const s2 = this.s2;
     const s3 = this.s3;
     const s4 = this.s4;
-    this.ensureTConst(1);
     let tc = this.tConst;
     const alpha0 = this.p2;
     // Student-t, nu = 2 alpha, location mu, scale^2 = beta (kappa+1)/(alpha kappa). Its
@@ -471,6 +499,14 @@ class Bocpd implements BocpdDetector {
     const d0 = x - this.p0;
     const q0 = (kap0 * d0 * d0) / (2 * (kap0 + 1) * this.p3);
     const lp0 = tc[0] - 0.5 * Math.log(this.p3) - (alpha0 + 0.5) * Math.log1p(q0);
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      // Both passes below, in WebAssembly (the table covers the oldest run: see the top).
+      const maxLpW = kernel.stepNormal(K, x, alpha0, this.hazard, lp0, this.cap, t, kernel.tableOffset);
+      const wNewW = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLpW);
+      this.writeNewNormalRun(K, x, wNewW, kap0, d0);
+      return this.finish(K, maxLpW);
+    }
     let maxLp = lp0;
     let sumPrev = 0;
     for (let k = 0; k < K; k++) {
@@ -500,14 +536,18 @@ class Bocpd implements BocpdDetector {
       s4[k] += l1[k];
       s2[k] = kap + 1;
     }
-    prob[K] = wNew;
-    start[K] = t;
-    s1[K] = (kap0 * this.p0 + x) / (kap0 + 1);
-    const beta = this.p3 + (kap0 * d0 * d0) / (2 * (kap0 + 1));
-    s3[K] = beta;
-    s4[K] = Math.log(beta);
-    s2[K] = kap0 + 1;
+    this.writeNewNormalRun(K, x, wNew, kap0, d0);
     return this.finish(K, maxLp);
+  }
+
+  private writeNewNormalRun(K: number, x: number, wNew: number, kap0: number, d0: number): void {
+    this.prob[K] = wNew;
+    this.start[K] = this.t;
+    this.s1[K] = (kap0 * this.p0 + x) / (kap0 + 1);
+    const beta = this.p3 + (kap0 * d0 * d0) / (2 * (kap0 + 1));
+    this.s3[K] = beta;
+    this.s4[K] = Math.log(beta);
+    this.s2[K] = kap0 + 1;
   }
 
   // Summarize the new posterior (the new run is already in slot K). A separate, lean pass on
@@ -528,6 +568,7 @@ class Bocpd implements BocpdDetector {
       weightedStart = kernel.out[2];
       short = kernel.out[3];
       bestSlot = kernel.out[4];
+      this.oldestStart = kernel.out[5];
     } else {
       let best = -1;
       for (let k = 0; k < count; k++) {
@@ -604,11 +645,13 @@ class Bocpd implements BocpdDetector {
     // The same first-strict-maximum scan as the update, so a resumed detector prunes the same runs.
     let best = -1;
     this.mapSlot = -1;
+    this.oldestStart = state.t;
     for (let k = 0; k < K; k++) {
       if (this.prob[k] > best) {
         best = this.prob[k];
         this.mapSlot = k;
       }
+      if (this.start[k] < this.oldestStart) this.oldestStart = this.start[k];
     }
   }
 

@@ -1,19 +1,21 @@
 /**
- * The Poisson-Gamma BOCPD inner loops as a small WebAssembly module, emitted byte by byte here (no
- * toolchain, no binary blob). V8 runs the same loops in JavaScript at about 45 ns per run length
- * per step on the project machine, mostly in Math.exp / Math.log calls and the code around them;
- * in WebAssembly exp and log are inlined polynomial code on raw f64 registers.
+ * The BOCPD inner loops as a small WebAssembly module, emitted byte by byte here (no toolchain, no
+ * binary blob). V8 runs the same loops in JavaScript at 35-45 ns per run length per step on the
+ * project machine, much of it in Math.exp / Math.log calls and the code around them; here exp and
+ * log1p are inlined polynomial code on raw f64 registers.
  *
- * One call does both passes of a step for counts x <= 16 (bocpd.ts keeps everything else):
+ * `step` does both passes of a Poisson-Gamma step for counts x <= 16 (bocpd.ts keeps the rest):
  *   pass 1: lp[k] = -a_k log1p(e / b_k), r[k] = prod_{i<x} (a_k + i) / (b_k + e) * rel[i], max lp;
  *   pass 2: prob[k] *= g r[k] exp(lp[k] - max), with g = (1 - hazard) / sum(prob); s1 += x, s2 += e.
- * exp and log1p agree with Math.exp / Math.log1p to about 1e-15 relative (tests/changepoint).
+ * `stepNormal` does the same for the Normal-Gamma model (see its comment). exp and log1p agree with
+ * Math.exp / Math.log1p to about 1e-15 / 1e-14 relative (tests/changepoint/special.test.ts).
  *
  * A second function sums the new posterior for the step's summary (mass, mass-weighted start,
  * short-run mass, MAP slot), which costs as much as a pass of the update in JavaScript.
  *
  * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 680) outputs;
- * arrays from ARRAYS: prob, s1, s2, lp, r, start, each `capacity` doubles.
+ * arrays from ARRAYS: prob, s1, s2, lp, r (tmp), start, s3, s4, each `capacity` doubles; then the
+ * Normal model's Student-t constants by run length.
  */
 
 /** Byte offset of the first per-run array in the kernel's memory. */
@@ -300,6 +302,79 @@ function stepBody(): number[] {
   return [...locals, ...code];
 }
 
+// func 5: stepNormal(K, x, alpha0, hazard, lp0, cap, t, table) -> max lp. The Normal-Gamma update of
+// bocpd.ts's stepNormal: pass 1 lp[k] = tc[n] - log(beta)/2 - (alpha0 + n/2 + 1/2) log1p(q),
+// q = kappa (x - mu)^2 / (2 (kappa + 1) beta), n = t - start[k], tmp[k] = log1p(q); pass 2 the
+// weights and the posterior updates (mu, kappa, beta, log beta). `table` is tc's byte offset.
+function stepNormalBody(): number[] {
+  // params: 0 K i32, 1 x f64, 2 alpha0 f64, 3 hazard f64, 4 lp0 f64, 5 cap i32, 6 t f64, 7 table i32
+  // locals: 8 k, 9 p, 10 stride (i32); 11 kap, 12 d, 13 n, 14 l, 15 v, 16 maxLp, 17 sum, 18 g, 19 q (f64);
+  //         20 m, 21 s, 22 z, 23 kf, 24 r, 25 xe, 26 p2, 27 p4, 28 p8 (f64); 29 e, 30 ki (i32); 31 bits (i64)
+  const locals = vec([
+    [...uleb(3), I32],
+    [...uleb(9), F64],
+    [...uleb(9), F64],
+    [...uleb(2), I32],
+    [...uleb(1), I64],
+  ]);
+  const K = 0, X = 1, A0 = 2, HZ = 3, LP0 = 4, CAP = 5, T = 6, TAB = 7;
+  const k = 8, p = 9, stride = 10, kap = 11, d = 12, n = 13, l = 14, v = 15, maxLp = 16, sum = 17, g = 18, q = 19, xe = 25;
+  const LL: LogLocals = { m: 20, s: 21, z: 22, e: 29, bits: 31, p2: 26, p4: 27, p8: 28 };
+  const EL: ExpLocals = { kf: 23, r: 24, ki: 30, p2: 26, p4: 27, p8: 28 };
+  // prob 0, s1 (mu) 1, s2 (kappa) 2, lp 3, tmp 4, start 5, s3 (beta) 6, s4 (log beta) 7
+  const at = (j: number): number[] => [...get(p), ...(j === 0 ? [] : [...get(stride), ...(j === 1 ? [] : [...i32c(j), 0x6c]), ...op.i32Add])];
+  const code = [
+    ...get(CAP), ...i32c(3), ...op.i32Shl, ...set(stride),
+    ...get(LP0), ...set(maxLp),
+    ...f64c(0), ...set(sum),
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(K), ...op.i32GeS, ...brIf(1),
+    ...get(T), ...at(5), ...load(), ...op.f64Sub, ...set(n),
+    ...at(2), ...load(), ...set(kap),
+    ...get(X), ...at(1), ...load(), ...op.f64Sub, ...set(d),
+    // q = kap d d / (2 (kap + 1) beta)
+    ...get(kap), ...get(d), ...op.f64Mul, ...get(d), ...op.f64Mul,
+    ...f64c(2), ...get(kap), ...f64c(1), ...op.f64Add, ...op.f64Mul, ...at(6), ...load(), ...op.f64Mul, ...op.f64Div, ...set(q),
+    ...log1pInline(q, LL), ...set(l),
+    ...at(4), ...get(l), ...store(),
+    // v = tc[n] - 0.5 s4 - (alpha0 + 0.5 n + 0.5) l
+    ...get(TAB), ...get(n), ...op.i32TruncF64S, ...i32c(3), ...op.i32Shl, ...op.i32Add, ...load(),
+    ...f64c(0.5), ...at(7), ...load(), ...op.f64Mul, ...op.f64Sub,
+    ...get(A0), ...f64c(0.5), ...get(n), ...op.f64Mul, ...op.f64Add, ...f64c(0.5), ...op.f64Add, ...get(l), ...op.f64Mul, ...op.f64Sub,
+    ...set(v),
+    ...at(3), ...get(v), ...store(),
+    ...get(v), ...get(maxLp), ...op.f64Gt, ...IF, ...get(v), ...set(maxLp), ...END,
+    ...get(sum), ...at(0), ...load(), ...op.f64Add, ...set(sum),
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    ...f64c(1), ...get(HZ), ...op.f64Sub, ...get(sum), ...op.f64Div, ...set(g),
+    ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
+    ...BLOCK, ...LOOP,
+    ...get(k), ...get(K), ...op.i32GeS, ...brIf(1),
+    // prob *= g exp(lp - max)
+    ...at(3), ...load(), ...get(maxLp), ...op.f64Sub, ...set(xe),
+    ...at(0), ...at(0), ...load(), ...get(g), ...expInline(xe, EL), ...op.f64Mul, ...op.f64Mul, ...store(),
+    ...at(2), ...load(), ...set(kap),
+    ...get(X), ...at(1), ...load(), ...op.f64Sub, ...set(d),
+    // mu' = (kap mu + x) / (kap + 1)
+    ...at(1), ...get(kap), ...at(1), ...load(), ...op.f64Mul, ...get(X), ...op.f64Add, ...get(kap), ...f64c(1), ...op.f64Add, ...op.f64Div, ...store(),
+    // beta += kap d d / (2 (kap + 1))
+    ...at(6), ...at(6), ...load(), ...get(kap), ...get(d), ...op.f64Mul, ...get(d), ...op.f64Mul, ...f64c(2), ...get(kap), ...f64c(1), ...op.f64Add, ...op.f64Mul, ...op.f64Div, ...op.f64Add, ...store(),
+    // log beta += tmp
+    ...at(7), ...at(7), ...load(), ...at(4), ...load(), ...op.f64Add, ...store(),
+    ...at(2), ...get(kap), ...f64c(1), ...op.f64Add, ...store(),
+    ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
+    ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
+    ...br(0), ...END, ...END,
+    ...i32c(OUT), ...get(sum), ...store(8),
+    ...get(maxLp),
+    ...END,
+  ];
+  return [...locals, ...code];
+}
+
 // func 3: summarize(count, k0, cap) -> sum of prob; writes sum(prob * start), the mass of runs that
 // started at or after k0, and the first slot of the largest prob to OUT + 16, + 24, + 32.
 function summarizeBody(): number[] {
@@ -309,11 +384,13 @@ function summarizeBody(): number[] {
     [...uleb(3), I32],
     [...uleb(6), F64],
     [...uleb(1), I32],
+    [...uleb(1), F64],
   ]);
   const COUNT = 0, K0 = 1, CAP = 2, k = 3, p = 4, stride = 5, w = 6, st = 7, total = 8, ws = 9, short = 10, best = 11, bestSlot = 12;
+  const first = 13; // f64: earliest start
   const code = [
     ...get(CAP), ...i32c(3), ...op.i32Shl, ...set(stride),
-    ...f64c(-1), ...set(best), ...i32c(-1), ...set(bestSlot),
+    ...f64c(-1), ...set(best), ...i32c(-1), ...set(bestSlot), ...f64c(Infinity), ...set(first),
     ...i32c(0), ...set(k), ...i32c(ARRAYS), ...set(p),
     ...BLOCK, ...LOOP,
     ...get(k), ...get(COUNT), ...op.i32GeS, ...brIf(1),
@@ -323,12 +400,14 @@ function summarizeBody(): number[] {
     ...get(ws), ...get(w), ...get(st), ...op.f64Mul, ...op.f64Add, ...set(ws),
     ...get(st), ...get(K0), 0x66, ...IF, ...get(short), ...get(w), ...op.f64Add, ...set(short), ...END,
     ...get(w), ...get(best), ...op.f64Gt, ...IF, ...get(w), ...set(best), ...get(k), ...set(bestSlot), ...END,
+    ...get(st), ...get(first), ...op.f64Lt, ...IF, ...get(st), ...set(first), ...END,
     ...get(k), ...i32c(1), ...op.i32Add, ...set(k),
     ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
     ...br(0), ...END, ...END,
     ...i32c(OUT), ...get(ws), ...store(16),
     ...i32c(OUT), ...get(short), ...store(24),
     ...i32c(OUT), ...get(bestSlot), ...op.f64ConvertI32S, ...store(32),
+    ...i32c(OUT), ...get(first), ...store(40),
     ...get(total),
     ...END,
   ];
@@ -369,15 +448,15 @@ function scanBody(): number[] {
 
 function moduleBytes(): Uint8Array {
   const type = (params: number[], results: number[]): number[] => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
-  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64]), type([I32, F64, I32], [I32])]));
+  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64]), type([I32, F64, I32], [I32]), type([I32, F64, F64, F64, F64, I32, F64, I32], [F64])]));
   const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, ...uleb(1)]]));
-  const funcs = section(3, vec([[0], [0], [1], [2], [3]]));
+  const funcs = section(3, vec([[0], [0], [1], [2], [3], [4]]));
   const exports = section(
     7,
-    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3], [...str("scan"), 0x00, 4]]),
+    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3], [...str("scan"), 0x00, 4], [...str("stepNormal"), 0x00, 5]]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody()), body(scanBody())]));
+  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody()), body(scanBody()), body(stepNormalBody())]));
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -393,7 +472,7 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** The exported kernel of one instance. */
+/** The exported kernel of one instance (both models, despite the name). */
 export interface PoissonKernel {
   readonly memory: WasmMemory;
   /** Both passes of one step over runs 0..K-1 (see the file comment); returns the max log predictive. */
@@ -404,19 +483,31 @@ export interface PoissonKernel {
   summarize(count: number, k0: number, capacity: number): number;
   /** The pruning scan: least probable slot >= cut other than map; the count below cut goes to out[0]. */
   scan(count: number, cut: number, map: number): number;
-  /** [slots below cut, sum of prob, sum(prob * start), short mass, MAP slot] of the last calls. */
+  /** The Normal-Gamma step (see stepNormalBody); `table` is the byte offset of the Student-t constants. */
+  stepNormal(K: number, x: number, alpha0: number, hazard: number, lp0: number, capacity: number, t: number, table: number): number;
+  /** Byte offset of the Student-t constants (after the eight per-run arrays). */
+  readonly tableOffset: number;
+  /** [slots below cut, sum of prob, sum(prob * start), short mass, MAP slot, earliest start] of the last calls. */
   readonly out: Float64Array;
 }
 
 let compiled: object | null = null;
 let unavailable = false;
 
-/** A kernel instance with room for `capacity` runs, or null where WebAssembly is unavailable. */
-export function createPoissonKernel(capacity: number): PoissonKernel | null {
+/** Byte offset of the Student-t constant table in a kernel with room for `capacity` runs. */
+export function kernelTableOffset(capacity: number): number {
+  return ARRAYS + 8 * 8 * capacity;
+}
+
+/**
+ * A kernel instance with room for `capacity` runs (and `tableSize` Student-t constants after the
+ * arrays), or null where WebAssembly is unavailable.
+ */
+export function createPoissonKernel(capacity: number, tableSize = 0): PoissonKernel | null {
   if (unavailable || wasmApi === undefined) return null;
   try {
     if (compiled === null) compiled = new wasmApi.Module(moduleBytes());
-    const bytes = ARRAYS + 6 * 8 * capacity;
+    const bytes = kernelTableOffset(capacity) + 8 * tableSize;
     const memory = new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
     const table = new Float64Array(memory.buffer, TABLE, 64);
     for (let j = 0; j < 64; j++) table[j] = Math.pow(2, j / 64);
@@ -427,9 +518,10 @@ export function createPoissonKernel(capacity: number): PoissonKernel | null {
       log1p: PoissonKernel["log1p"];
       summarize: PoissonKernel["summarize"];
       scan: PoissonKernel["scan"];
+      stepNormal: PoissonKernel["stepNormal"];
     };
-    const out = new Float64Array(memory.buffer, OUT, 5);
-    return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, scan: ex.scan, out };
+    const out = new Float64Array(memory.buffer, OUT, 6);
+    return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, scan: ex.scan, stepNormal: ex.stepNormal, out, tableOffset: kernelTableOffset(capacity) };
   } catch {
     // No WebAssembly (or a failed instantiation): bocpd.ts runs the same loops in JavaScript.
     unavailable = true;
