@@ -10,10 +10,11 @@
  * `stepNormal` does the same for the Normal-Gamma model (see its comment). exp and log1p agree with
  * Math.exp / Math.log1p to about 1e-15 / 1e-14 relative (tests/changepoint/special.test.ts).
  *
- * A second function sums the new posterior for the step's summary (mass, mass-weighted start,
- * short-run mass, MAP slot), which costs as much as a pass of the update in JavaScript.
+ * Two more functions serve both models: `scan` (the pruning pass: what is below the threshold, the
+ * least probable run) and `summarize` (mass, mass-weighted start, short-run mass, MAP slot, oldest
+ * start of the new posterior).
  *
- * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 680) outputs;
+ * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 688) outputs;
  * arrays from ARRAYS: prob, s1, s2, lp, r (tmp), start, s3, s4, each `capacity` doubles; then the
  * Normal model's Student-t constants by run length.
  */
