@@ -6,7 +6,7 @@
  */
 import { DataError } from "../errors.js";
 import type { Rng } from "../util/random.js";
-import { averagePathLength, fitIsolationForest, IsolationForest, type IsolationForestJSON, type IsolationForestParams } from "../trees/isolationForest.js";
+import { averagePathLength, fitIsolationForest, fitIsolationForestFrom, IsolationForest, type IsolationForestJSON, type IsolationForestParams } from "../trees/isolationForest.js";
 import type { FeatureMatrix } from "../trees/matrix.js";
 
 /** Rows scaled and scored per block by AnomalyModel.score (256 rows x 102 features = 209 KB: stays in L2 while all trees walk it). */
@@ -154,11 +154,25 @@ export function fitAnomalyModel(
       ss += d * d;
     }
     const sd = Math.sqrt(ss / n);
+    // A non-finite value makes the mean non-finite: name the first such row.
+    if (!(m - m === 0)) {
+      let i = 0;
+      while (i < n && col[trainRows[i]] - col[trainRows[i]] === 0) i++;
+      throw new DataError(`fitAnomalyModel: row ${trainRows[i]}, feature ${names[f]} is ${col[trainRows[i]]}; isolation forests need finite values`);
+    }
     mean[f] = m;
     // A feature constant in training keeps unit scale (scikit-learn's StandardScaler does the same).
     scale[f] = sd > 0 ? sd : 1;
   }
-  const x = standardize(columns, trainRows, mean, scale);
-  const forest = fitIsolationForest(x, params, { rng: ctx.rng });
+  // The trees read only nEstimators x maxSamples rows: scale those on demand instead of building
+  // the n x p scaled matrix (the same values, so the same forest as fitting on that matrix).
+  const gather = (row: number, out: Float64Array, at: number, stride: number): void => {
+    const r = trainRows[row];
+    for (let f = 0; f < p; f++) out[f * stride + at] = (columns[f][r] - mean[f]) / scale[f];
+  };
+  const forest =
+    (params.contamination ?? "auto") === "auto"
+      ? fitIsolationForestFrom(n, p, gather, params, { rng: ctx.rng })
+      : fitIsolationForest(standardize(columns, trainRows, mean, scale), params, { rng: ctx.rng });
   return new AnomalyModel(names, mean, scale, forest);
 }

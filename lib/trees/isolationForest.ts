@@ -289,6 +289,50 @@ export function fitIsolationForest(X: MatrixInput, params: IsolationForestParams
   if (n === 0) throw new DataError("fitIsolationForest: the training data has no rows");
   if (p === 0) throw new DataError("fitIsolationForest: the training data has no feature columns");
   checkFinite(x, "fitIsolationForest");
+  const values = x.values;
+  let forest = growForest(n, p, (row, out, at, stride) => {
+    for (let f = 0; f < p; f++) out[f * stride + at] = values[row * p + f];
+  }, params, options);
+  const c = forest.params.contamination;
+  if (c !== "auto") {
+    // scikit-learn: offset_ = np.percentile(score_samples(X), 100 * contamination), linear interpolation.
+    const scores = forest.scoreSamples(x).sort();
+    const pos = (n - 1) * c;
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, n - 1);
+    const offset = scores[lo] + (scores[hi] - scores[lo]) * (pos - lo);
+    forest = new IsolationForest(p, forest.maxSamples, offset, forest.params, forest.trees);
+  }
+  return forest;
+}
+
+/**
+ * Fit an isolation forest on n rows of p finite features that `gather` supplies on demand (row
+ * `row`'s feature f written to `out[f * stride + at]`), so a caller never materializes the n x p
+ * matrix: the trees read only nEstimators x maxSamples rows. Same draws, same trees as
+ * fitIsolationForest on the matrix whose rows `gather` returns. Only contamination "auto" (the
+ * offset from contamination needs every row's score). The caller guarantees finite values.
+ */
+export function fitIsolationForestFrom(
+  n: number,
+  p: number,
+  gather: (row: number, out: Float64Array, at: number, stride: number) => void,
+  params: IsolationForestParams = {},
+  options: { rng?: Rng } = {},
+): IsolationForest {
+  if (n === 0) throw new DataError("fitIsolationForestFrom: the training data has no rows");
+  if (p === 0) throw new DataError("fitIsolationForestFrom: the training data has no feature columns");
+  if ((params.contamination ?? "auto") !== "auto") throw new DataError(`fitIsolationForestFrom: contamination ${JSON.stringify(params.contamination)} needs the full matrix; use fitIsolationForest`);
+  return growForest(n, p, gather, params, options);
+}
+
+function growForest(
+  n: number,
+  p: number,
+  gather: (row: number, out: Float64Array, at: number, stride: number) => void,
+  params: IsolationForestParams,
+  options: { rng?: Rng },
+): IsolationForest {
   const resolved: Required<IsolationForestParams> = {
     nEstimators: params.nEstimators ?? 100,
     maxSamples: params.maxSamples ?? "auto",
@@ -323,22 +367,12 @@ export function fitIsolationForest(X: MatrixInput, params: IsolationForestParams
       const v = perm[j];
       perm[j] = perm[i];
       perm[i] = v;
-      for (let f = 0; f < p; f++) local[f * maxSamples + i] = x.values[v * p + f];
+      gather(v, local, i, maxSamples);
       samples[i] = i;
     }
     trees.push(growIsolationTree(local, maxSamples, p, samples, tmp, featOrder, maxDepth, trng));
   }
-  let forest = new IsolationForest(p, maxSamples, -0.5, resolved, trees);
-  if (c !== "auto") {
-    // scikit-learn: offset_ = np.percentile(score_samples(X), 100 * contamination), linear interpolation.
-    const scores = forest.scoreSamples(x).sort();
-    const pos = (n - 1) * c;
-    const lo = Math.floor(pos);
-    const hi = Math.min(lo + 1, n - 1);
-    const offset = scores[lo] + (scores[hi] - scores[lo]) * (pos - lo);
-    forest = new IsolationForest(p, maxSamples, offset, resolved, trees);
-  }
-  return forest;
+  return new IsolationForest(p, maxSamples, -0.5, resolved, trees);
 }
 
 function growIsolationTree(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fitAnomalyModel } from "../../lib/anomaly/model.js";
+import { fitIsolationForest } from "../../lib/trees/isolationForest.js";
 import { createRng } from "../../lib/util/random.js";
 
 describe("AnomalyModel.score", () => {
@@ -17,6 +18,15 @@ describe("AnomalyModel.score", () => {
     // And equals 2^(-E[h]/c) of the forest's own path lengths: the forest's score negated.
     const direct = model.forest.scoreSamples(model.transform(columns, rows));
     for (let i = 0; i < rows.length; i++) expect(a[i]).toBe(-direct[i]);
+  });
+
+  it("fits the same forest as the isolation forest on the scaled training matrix (without building it)", () => {
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => i);
+    const direct = fitIsolationForest(model.transform(columns, rows), { nEstimators: 20, maxSamples: 64 }, { rng: createRng(3) });
+    expect(model.forest.toJSON()).toEqual(direct.toJSON());
+    const bad = columns.map((c) => Float64Array.from(c));
+    bad[2][17] = Infinity;
+    expect(() => fitAnomalyModel(columns.map((_, f) => `f${f}`), bad, rows)).toThrow(/row 17, feature f2 is Infinity/);
   });
 
   it("refuses non-finite feature values, naming the row and feature", () => {
