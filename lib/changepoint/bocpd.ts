@@ -418,7 +418,8 @@ class Bocpd implements BocpdDetector {
     const lp0 = -a0 * log1pNonNegative(exposure / b0) + (small ? 0 : logRising(a0, x) - x * Math.log(b0 + exposure));
     if (small && this.kernel !== null) {
       // Both passes below, in WebAssembly (same arithmetic, same order).
-      const maxLpW = this.kernel.step(K, x, exposure, a0, b0, this.hazard, lp0, this.cap);
+      this.kernel.step(K, x, exposure, a0, b0, this.hazard, lp0, this.cap);
+      const maxLpW = this.kernel.out[6];
       const wNewW = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLpW);
       prob[K] = wNewW;
       this.start[K] = this.t;
@@ -502,7 +503,8 @@ class Bocpd implements BocpdDetector {
     const kernel = this.kernel;
     if (kernel !== null) {
       // Both passes below, in WebAssembly (the table covers the oldest run: see the top).
-      const maxLpW = kernel.stepNormal(K, x, alpha0, this.hazard, lp0, this.cap, t, kernel.tableOffset);
+      kernel.stepNormal(K, x, alpha0, this.hazard, lp0, this.cap, t, kernel.tableOffset);
+      const maxLpW = kernel.out[6];
       const wNewW = (K > 0 ? this.hazard : 1) * expNonPositive(lp0 - maxLpW);
       this.writeNewNormalRun(K, x, wNewW, kap0, d0);
       return this.finish(K, maxLpW);
@@ -564,7 +566,8 @@ class Bocpd implements BocpdDetector {
     const count = K + 1;
     const kernel = this.kernel;
     if (kernel !== null) {
-      total = kernel.summarize(count, k0, this.cap);
+      kernel.summarize(count, k0, this.cap);
+      total = kernel.out[7];
       weightedStart = kernel.out[2];
       short = kernel.out[3];
       bestSlot = kernel.out[4];

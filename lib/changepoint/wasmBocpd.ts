@@ -14,7 +14,7 @@
  * least probable run) and `summarize` (mass, mass-weighted start, short-run mass, MAP slot, oldest
  * start of the new posterior).
  *
- * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 688) outputs;
+ * Memory layout (bytes): [0, 128) rel[16]; [128, 640) 2^(j/64), j < 64; [640, 704) outputs;
  * arrays from ARRAYS: prob, s1, s2, lp, r (tmp), start, s3, s4, each `capacity` doubles; then the
  * Normal model's Student-t constants by run length.
  */
@@ -227,7 +227,7 @@ function log1pBody(): number[] {
   return [...locals, ...log1pInline(0, { m: 1, s: 2, z: 3, e: 4, bits: 5, p2: 6, p4: 7, p8: 8 }), ...END];
 }
 
-// func 2: step(K, x, e, a0, b0, hazard, lp0, cap) -> max lp; writes sum(prob) to OUT + 8.
+// func 2: step(K, x, e, a0, b0, hazard, lp0, cap); writes sum(prob) to OUT + 8 and max lp to OUT + 48.
 function stepBody(): number[] {
   // params: 0 K i32, 1 x i32, 2 e f64, 3 a0 f64, 4 b0 f64, 5 hazard f64, 6 lp0 f64, 7 cap i32
   // locals: 8 k i32, 9 i i32, 10 p i32 (byte offset), 11 a f64, 12 b f64, 13 v f64, 14 inv f64,
@@ -297,13 +297,13 @@ function stepBody(): number[] {
     ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
     ...br(0), ...END, ...END,
     ...i32c(OUT), ...get(sum), ...store(8),
-    ...get(maxLp),
+    ...i32c(OUT), ...get(maxLp), ...store(48),
     ...END,
   ];
   return [...locals, ...code];
 }
 
-// func 5: stepNormal(K, x, alpha0, hazard, lp0, cap, t, table) -> max lp. The Normal-Gamma update of
+// func 5: stepNormal(K, x, alpha0, hazard, lp0, cap, t, table); max lp to OUT + 48. The Normal-Gamma update of
 // bocpd.ts's stepNormal: pass 1 lp[k] = tc[n] - log(beta)/2 - (alpha0 + n/2 + 1/2) log1p(q),
 // q = kappa (x - mu)^2 / (2 (kappa + 1) beta), n = t - start[k], tmp[k] = log1p(q); pass 2 the
 // weights and the posterior updates (mu, kappa, beta, log beta). `table` is tc's byte offset.
@@ -370,14 +370,14 @@ function stepNormalBody(): number[] {
     ...get(p), ...i32c(8), ...op.i32Add, ...set(p),
     ...br(0), ...END, ...END,
     ...i32c(OUT), ...get(sum), ...store(8),
-    ...get(maxLp),
+    ...i32c(OUT), ...get(maxLp), ...store(48),
     ...END,
   ];
   return [...locals, ...code];
 }
 
-// func 3: summarize(count, k0, cap) -> sum of prob; writes sum(prob * start), the mass of runs that
-// started at or after k0, and the first slot of the largest prob to OUT + 16, + 24, + 32.
+// func 3: summarize(count, k0, cap): writes sum(prob * start), the mass of runs that started at or
+// after k0, the first slot of the largest prob, the earliest start and sum(prob) to OUT + 16 ... + 56.
 function summarizeBody(): number[] {
   // params: 0 count i32, 1 k0 f64, 2 cap i32; locals: 3 k i32, 4 p i32, 5 stride i32, 6 w, 7 st,
   //         8 total, 9 ws, 10 short, 11 best (f64), 12 bestSlot i32
@@ -409,7 +409,7 @@ function summarizeBody(): number[] {
     ...i32c(OUT), ...get(short), ...store(24),
     ...i32c(OUT), ...get(bestSlot), ...op.f64ConvertI32S, ...store(32),
     ...i32c(OUT), ...get(first), ...store(40),
-    ...get(total),
+    ...i32c(OUT), ...get(total), ...store(56),
     ...END,
   ];
   return [...locals, ...code];
@@ -449,7 +449,17 @@ function scanBody(): number[] {
 
 function moduleBytes(): Uint8Array {
   const type = (params: number[], results: number[]): number[] => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
-  const types = section(1, vec([type([F64], [F64]), type([I32, I32, F64, F64, F64, F64, F64, I32], [F64]), type([I32, F64, I32], [F64]), type([I32, F64, I32], [I32]), type([I32, F64, F64, F64, F64, I32, F64, I32], [F64])]));
+  // Results go to memory (OUT), not return values: a returned f64 is boxed on every call from JS.
+  const types = section(
+    1,
+    vec([
+      type([F64], [F64]),
+      type([I32, I32, F64, F64, F64, F64, F64, I32], []),
+      type([I32, F64, I32], []),
+      type([I32, F64, I32], [I32]),
+      type([I32, F64, F64, F64, F64, I32, F64, I32], []),
+    ]),
+  );
   const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, ...uleb(1)]]));
   const funcs = section(3, vec([[0], [0], [1], [2], [3], [4]]));
   const exports = section(
@@ -476,19 +486,19 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 /** The exported kernel of one instance (both models, despite the name). */
 export interface PoissonKernel {
   readonly memory: WasmMemory;
-  /** Both passes of one step over runs 0..K-1 (see the file comment); returns the max log predictive. */
-  step(K: number, x: number, e: number, a0: number, b0: number, hazard: number, lp0: number, capacity: number): number;
+  /** Both passes of one step over runs 0..K-1 (see the file comment); the max log predictive goes to out[6]. */
+  step(K: number, x: number, e: number, a0: number, b0: number, hazard: number, lp0: number, capacity: number): void;
   exp(x: number): number;
   log1p(u: number): number;
-  /** Sum of prob[0..count); sum(prob * start), short mass (start >= k0) and MAP slot go to `out`. */
-  summarize(count: number, k0: number, capacity: number): number;
+  /** Sum of prob[0..count) (out[7]); sum(prob * start), short mass (start >= k0), MAP slot, oldest start go to out[2..5]. */
+  summarize(count: number, k0: number, capacity: number): void;
   /** The pruning scan: least probable slot >= cut other than map; the count below cut goes to out[0]. */
   scan(count: number, cut: number, map: number): number;
   /** The Normal-Gamma step (see stepNormalBody); `table` is the byte offset of the Student-t constants. */
-  stepNormal(K: number, x: number, alpha0: number, hazard: number, lp0: number, capacity: number, t: number, table: number): number;
+  stepNormal(K: number, x: number, alpha0: number, hazard: number, lp0: number, capacity: number, t: number, table: number): void;
   /** Byte offset of the Student-t constants (after the eight per-run arrays). */
   readonly tableOffset: number;
-  /** [slots below cut, sum of prob, sum(prob * start), short mass, MAP slot, earliest start] of the last calls. */
+  /** [slots below cut, sum of prob, sum(prob * start), short mass, MAP slot, earliest start, max lp, total] of the last calls. */
   readonly out: Float64Array;
 }
 
@@ -521,7 +531,7 @@ export function createPoissonKernel(capacity: number, tableSize = 0): PoissonKer
       scan: PoissonKernel["scan"];
       stepNormal: PoissonKernel["stepNormal"];
     };
-    const out = new Float64Array(memory.buffer, OUT, 6);
+    const out = new Float64Array(memory.buffer, OUT, 8);
     return { memory, step: ex.step, exp: ex.exp, log1p: ex.log1p, summarize: ex.summarize, scan: ex.scan, stepNormal: ex.stepNormal, out, tableOffset: kernelTableOffset(capacity) };
   } catch {
     // No WebAssembly (or a failed instantiation): bocpd.ts runs the same loops in JavaScript.
