@@ -10,7 +10,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { DataError } from "../errors.js";
-import type { TableSchema } from "../simulate/table.js";
 import { CsvRecordParser } from "./csv-parser.js";
 import { type CsvBlock, type CsvColumn, type CsvValueType, type ReadCsvOptions, columnsOf, lastFieldError, parseCsvField } from "./read-csv.js";
 import type { QuarantineRecord, ValueColumn } from "./validator.js";
@@ -649,9 +648,4 @@ class Scanner {
     if (this.header === null) throw new DataError(`${this.path}: empty file (no header line)`);
     if (this.n > 0 || this.quarantined.length > 0) this.emit();
   }
-}
-
-/** The CSV value types of a table schema's columns (for callers that hold a schema). */
-export function scanColumnsOf(schema: TableSchema): CsvColumn[] {
-  return columnsOf(schema);
 }
