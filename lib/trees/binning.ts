@@ -35,56 +35,175 @@ export interface BinningOptions {
   binConstructSampleCnt: number;
   categoricalFeatures: ReadonlySet<number>;
   maxCategories: number;
+  /**
+   * LightGBM's feature_pre_filter: a numeric feature whose sample has no bin boundary leaving at
+   * least this many rows (scaled to the sample) on both sides can never split and is made trivial.
+   * 0 = keep every feature.
+   */
+  minDataInLeaf?: number;
 }
 
-/** Midpoint of two increasing values that lies in [a, b), finite even at the infinities. */
-function boundBetween(a: number, b: number): number {
-  if (b === Infinity) return Number.MAX_VALUE;
-  if (a === -Infinity) return -Number.MAX_VALUE;
-  const m = a / 2 + b / 2;
-  return m >= b || m < a ? a : m;
-}
-
-/** Bin upper bounds from a sorted sample (NaN removed): distinct values if few, else greedy equal-count bins. */
-export function findNumericBounds(sorted: Float64Array, maxBin: number, minDataInBin: number): Float64Array {
+/**
+ * True when some bin boundary leaves at least `need` sampled rows on each side: between value bins
+ * (missing rows on the right, in the last bin as LightGBM counts them) or between values and missing.
+ */
+function canSplit(sorted: Float64Array, missing: number, bounds: Float64Array, need: number): boolean {
   const n = sorted.length;
-  if (n === 0) return Float64Array.of(Infinity);
-  // Typed buffers: continuous features have as many distinct values as sampled rows.
-  const distinct = new Float64Array(n);
-  const counts = new Int32Array(n);
-  let d = 0;
+  let i = 0;
+  for (let b = 0; b < bounds.length - 1; b++) {
+    while (i < n && sorted[i] <= bounds[b]) i++;
+    if (i >= need && n + missing - i >= need) return true;
+  }
+  return missing > 0 && n >= need && missing >= need;
+}
+
+/** Values this close to 0 form LightGBM's zero bin (its kZeroThreshold, a single-precision 1e-35). */
+const ZERO_THRESHOLD = Math.fround(1e-35);
+
+const ulpF64 = new Float64Array(1);
+const ulpU32 = new Uint32Array(ulpF64.buffer);
+// Index of the low 32-bit word of a double on this host.
+const LO = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f ? 0 : 1;
+
+/** The next double above a (LightGBM rounds bin bounds up by one ulp). */
+function nextUp(a: number): number {
+  if (a !== a || a === Infinity) return a;
+  if (a === 0) return Number.MIN_VALUE;
+  ulpF64[0] = a;
+  const lo = ulpU32[LO];
+  if (a > 0) {
+    // Magnitude up by one unit: increment the 64-bit pattern.
+    ulpU32[LO] = (lo + 1) >>> 0;
+    if (lo === 0xffffffff) ulpU32[1 - LO] += 1;
+  } else {
+    // Negative: magnitude down by one unit.
+    ulpU32[LO] = (lo - 1) >>> 0;
+    if (lo === 0) ulpU32[1 - LO] -= 1;
+  }
+  return ulpF64[0];
+}
+
+/**
+ * Greedy bins over sorted distinct values with counts (LightGBM's rule): with few distinct values,
+ * a bound between neighbours once a bin holds minDataInBin; otherwise bins of about equal count,
+ * where a value holding at least a mean bin's worth gets a bin of its own. Bounds are midpoints
+ * rounded up by one ulp; the last bound is +Infinity.
+ */
+function greedyBounds(values: Float64Array, counts: Int32Array, from: number, to: number, maxBin: number, total: number, minDataInBin: number): number[] {
+  const n = to - from;
+  const bounds: number[] = [];
+  const push = (v: number) => {
+    // Skip a bound within one ulp of the previous one.
+    if (bounds.length === 0 || !(v <= nextUp(bounds[bounds.length - 1]))) bounds.push(v);
+  };
+  if (n <= maxBin) {
+    let cur = 0;
+    for (let i = from; i < to - 1; i++) {
+      cur += counts[i];
+      if (cur >= minDataInBin) {
+        const before = bounds.length;
+        push(nextUp((values[i] + values[i + 1]) / 2));
+        if (bounds.length > before) cur = 0;
+      }
+    }
+    bounds.push(Infinity);
+    return bounds;
+  }
+  if (minDataInBin > 0) maxBin = Math.max(1, Math.min(maxBin, Math.floor(total / minDataInBin)));
+  let meanBinSize = total / maxBin;
+  let restBins = maxBin;
+  let restCount = total;
+  const big = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const v = sorted[i];
-    if (d > 0 && distinct[d - 1] === v) counts[d - 1]++;
-    else {
-      distinct[d] = v;
-      counts[d] = 1;
-      d++;
+    if (counts[from + i] >= meanBinSize) {
+      big[i] = 1;
+      restBins--;
+      restCount -= counts[from + i];
     }
   }
-  const bounds: number[] = [];
-  if (d <= maxBin) {
-    for (let i = 0; i < d - 1; i++) bounds.push(boundBetween(distinct[i], distinct[i + 1]));
-  } else {
-    // Greedy equal-count cuts; the target is re-estimated from what is left so that heavy
-    // values (a spike of zeros, say) do not starve the remaining range of bins.
-    let remaining = n;
-    let binsLeft = maxBin;
-    let target = remaining / binsLeft;
-    let cur = 0;
-    for (let i = 0; i < d - 1 && binsLeft > 1; i++) {
-      cur += counts[i];
-      const cutHere = cur >= target || counts[i + 1] >= target;
-      if (cutHere && cur >= minDataInBin) {
-        bounds.push(boundBetween(distinct[i], distinct[i + 1]));
-        remaining -= cur;
-        binsLeft--;
-        target = remaining / binsLeft;
-        cur = 0;
+  meanBinSize = restCount / restBins;
+  const upper: number[] = [];
+  const lower: number[] = [values[from]];
+  let cur = 0;
+  for (let i = 0; i < n - 1; i++) {
+    if (big[i] === 0) restCount -= counts[from + i];
+    cur += counts[from + i];
+    // LightGBM compares with half a mean bin computed in single precision.
+    if (big[i] === 1 || cur >= meanBinSize || (big[i + 1] === 1 && cur >= Math.max(1, meanBinSize * Math.fround(0.5)))) {
+      upper.push(values[from + i]);
+      lower.push(values[from + i + 1]);
+      if (upper.length >= maxBin - 1) break;
+      cur = 0;
+      if (big[i] === 0) {
+        restBins--;
+        meanBinSize = restCount / restBins;
       }
     }
   }
+  for (let i = 0; i < upper.length; i++) push(nextUp((upper[i] + lower[i + 1]) / 2));
   bounds.push(Infinity);
+  return bounds;
+}
+
+/**
+ * Bin upper bounds of a numeric feature from its sorted non-NaN sample values, as LightGBM 4
+ * finds them: values within 1e-35 of zero get a bin of their own, the remaining bins are shared
+ * between negative and positive values in proportion to their counts, each side binned greedily
+ * (see greedyBounds). `maxBin` counts value bins only (LightGBM's max_bin minus one when the
+ * feature has missing values). The last bound is +Infinity.
+ */
+export function findNumericBounds(sorted: Float64Array, maxBin: number, minDataInBin: number): Float64Array {
+  const n = sorted.length;
+  if (n === 0) return Float64Array.of(Infinity);
+  // Distinct values and counts; values within one ulp merge (keeping the larger); the near-zero
+  // values count as one value 0, placed between the negative and the positive ones.
+  const values = new Float64Array(n + 1);
+  const counts = new Int32Array(n + 1);
+  let zeros = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(sorted[i]) <= ZERO_THRESHOLD) zeros++;
+  let d = 0;
+  const push = (v: number, c: number) => {
+    values[d] = v;
+    counts[d] = c;
+    d++;
+  };
+  let prev = NaN;
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i];
+    if (Math.abs(v) <= ZERO_THRESHOLD) continue;
+    if (prev !== prev) {
+      if (v > 0 && zeros > 0) push(0, zeros);
+      push(v, 1);
+    } else if (v <= nextUp(prev)) {
+      values[d - 1] = v;
+      counts[d - 1]++;
+    } else {
+      if (prev < 0 && v > 0) push(0, zeros);
+      push(v, 1);
+    }
+    prev = v;
+  }
+  if (prev !== prev || (prev < 0 && zeros > 0)) push(0, zeros);
+  // Negative values, then (after the zero bin) positive ones.
+  let left = 0;
+  let leftCount = 0;
+  while (left < d && values[left] <= -ZERO_THRESHOLD) leftCount += counts[left++];
+  let rightStart = left;
+  while (rightStart < d && values[rightStart] <= ZERO_THRESHOLD) rightStart++;
+  let rightCount = 0;
+  for (let i = rightStart; i < d; i++) rightCount += counts[i];
+  const zeroCount = n - leftCount - rightCount;
+  let bounds: number[] = [];
+  if (left > 0 && maxBin > 1) {
+    const leftMax = Math.max(1, Math.floor((leftCount / (n - zeroCount)) * (maxBin - 1)));
+    bounds = greedyBounds(values, counts, 0, left, leftMax, leftCount, minDataInBin);
+    if (bounds.length > 0) bounds[bounds.length - 1] = -ZERO_THRESHOLD;
+  }
+  const rightMax = maxBin - 1 - bounds.length;
+  if (rightStart < d && rightMax > 0) {
+    const right = greedyBounds(values, counts, rightStart, d, rightMax, rightCount, minDataInBin);
+    bounds.push(ZERO_THRESHOLD, ...right);
+  } else bounds.push(Infinity);
   return Float64Array.from(bounds);
 }
 
@@ -117,9 +236,15 @@ export function buildBinMappers(x: FeatureMatrix, options: BinningOptions, rng: 
     }
     const sorted = sampleCols.subarray(f * sampleSize, f * sampleSize + sampleLen[f]);
     radixSortFloat64(sorted);
-    const upperBounds = findNumericBounds(sorted, options.maxBin, options.minDataInBin);
+    let missing = hasMissing[f] === 1;
+    // LightGBM's max_bin counts the missing-value bin.
+    let upperBounds = findNumericBounds(sorted, missing ? options.maxBin - 1 : options.maxBin, options.minDataInBin);
+    const need = Math.floor(((options.minDataInLeaf ?? 0) * sampleSize) / nRows);
+    if (need > 0 && !canSplit(sorted, missing ? sampleSize - sampleLen[f] : 0, upperBounds, need)) {
+      upperBounds = Float64Array.of(Infinity);
+      missing = false;
+    }
     const numValueBins = upperBounds.length;
-    const missing = hasMissing[f] === 1;
     mappers.push({
       categorical: false,
       numValueBins,

@@ -302,6 +302,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
       binConstructSampleCnt: params.binConstructSampleCnt,
       categoricalFeatures: new Set(params.categoricalFeature),
       maxCategories: Math.min(params.maxBin, 255),
+      minDataInLeaf: params.minDataInLeaf,
     },
     binRng,
   );
