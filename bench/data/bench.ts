@@ -107,8 +107,10 @@ async function main(): Promise<void> {
     const [ingest, r] = await time(() => ingestFile(wh, file));
     const [aggregate] = await time(() =>
       wh.numericColumns(
-        `SELECT CAST(device_id AS DOUBLE) AS device, CAST(epoch_ms(date_trunc('hour', "timestamp")) AS DOUBLE) AS hour, avg(temp_c) AS temp, max(vibration_g) AS vib, CAST(count_if(fault_tag <> 'none') AS DOUBLE) AS faults
-         FROM stg_industrial_telemetry GROUP BY ALL ORDER BY ALL`,
+        // Group on the stored types, then cast the few result rows for the typed arrays.
+        `SELECT CAST(device_id AS DOUBLE) AS device, CAST(epoch_ms(hour) AS DOUBLE) AS hour, temp, vib, CAST(faults AS DOUBLE) AS faults
+         FROM (SELECT device_id, date_trunc('hour', "timestamp") AS hour, avg(temp_c) AS temp, max(vibration_g) AS vib, count_if(fault_tag <> 'none') AS faults
+               FROM stg_industrial_telemetry GROUP BY ALL) ORDER BY device, hour`,
       ),
     );
     wh.close();
