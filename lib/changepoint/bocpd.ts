@@ -19,8 +19,8 @@
  * is one exp and one log1p (a short series for long runs); everything that depends on the run
  * length only (the Student-t normalizing constant) is tabulated once. The two loops, the pruning
  * scan and the summary sums run in a small WebAssembly kernel (wasmBocpd.ts; the Poisson model for
- * counts <= 16, the Normal model always; option engine "js" keeps JavaScript): 1.3-2.4x faster than
- * the same loops in V8's JavaScript on the project machine (bench/changepoint/bench.ts).
+ * counts <= 16, the Normal model always; option engine "js" keeps JavaScript): 1.5-2.3x the
+ * throughput of the same loops in V8's JavaScript (CPU time, bench/changepoint/bench.ts).
  *
  * Pruning (Adams & MacKay 2007 suggest dropping improbable run lengths; the cap is the fixed-budget
  * version, as in Fearnhead & Liu 2007 but without their resampling, so results stay deterministic).
