@@ -340,14 +340,13 @@ function partitionBody(): number[] {
 
 /** The module: imports a shared memory "env.memory", exports histSeq, histRows, partition and gather. */
 export function histogramModuleBytes(): Uint8Array {
-  const params = (n: number) => [...uleb(n), ...Array.from({ length: n }, () => I32)];
-  const type = section(1, [3, 0x60, ...params(6), 0, 0x60, ...params(5), 1, I32, 0x60, ...params(4), 0]);
-  // Shared memory, min 1 page, max 65536 pages (any memory the caller makes fits).
-  const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
-  const funcs = section(3, [4, 0, 0, 1, 2]);
-  const exports = section(7, [4, ...str("histSeq"), 0x00, 0, ...str("histRows"), 0x00, 1, ...str("partition"), 0x00, 2, ...str("gather"), 0x00, 3]);
-  const code = section(10, [4, ...kernelBody(true), ...kernelBody(false), ...partitionBody(), ...gatherBody()]);
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
+  const i32s = (n: number) => Array.from({ length: n }, () => I32);
+  return wasmModuleBytes([
+    { name: "histSeq", params: i32s(6), body: kernelBody(true) },
+    { name: "histRows", params: i32s(6), body: kernelBody(false) },
+    { name: "partition", params: i32s(5), result: I32, body: partitionBody() },
+    { name: "gather", params: i32s(4), body: gatherBody() },
+  ]);
 }
 
 // The few WebAssembly JS API members used here, typed locally: the project's type libraries
