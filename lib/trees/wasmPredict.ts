@@ -210,10 +210,13 @@ const LANES = 8;
 /**
  * predictBlock(codes, width, nRows, treeBegin, treeEnd, nodes, roots, depths, values, out, scale):
  * all addresses in bytes; out[r] (f64) += scale * value of row r's leaf, for each tree in order.
+ * Node references are byte addresses (see writeNodes), so a step is two loads and no index
+ * arithmetic: word at n, left child at n + 4, right child 8 bytes after the left one. `values` is
+ * the distance from a node's address to its leaf value's address.
  */
 export function predictBody(): number[] {
-  // Params 0..9 i32, 10 f64 scale.
-  const [codes, width, nRows, tBegin, tEnd, nodes, roots, depths, values, out, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // Params 0..9 i32, 10 f64 scale. (nodes, param 5, is unused: node references are addresses.)
+  const [codes, width, nRows, tBegin, tEnd, , roots, depths, values, out, scale] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   // i32 locals
   let next = 11;
   const t = next++;
@@ -233,22 +236,14 @@ export function predictBody(): number[] {
   const set = (i: number) => c.push(op.set, i);
   const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
   const mem = (code: number, align: number, offset: number) => c.push(code, ...uleb(align), ...uleb(offset));
-  // word of node in local x: load(nodes + x * 8)
+  // word of the node at address x
   const wordOf = (x: number) => {
     get(x);
-    i32(3);
-    c.push(op.i32Shl);
-    get(nodes);
-    c.push(op.i32Add);
     mem(op.i32Load, 2, 0);
   };
-  // step: n = load(nodes + n*8 + 4) + (codes[rowBase + (w >>> 8)] > (w & 255))
+  // step: n = load(n + 4) + 8 * (codes[rowBase + (w >>> 8)] > (w & 255))
   const step = (nl: number, wl: number, rowBase: () => void) => {
     get(nl);
-    i32(3);
-    c.push(op.i32Shl);
-    get(nodes);
-    c.push(op.i32Add);
     mem(op.i32Load, 2, 4);
     rowBase();
     get(wl);
@@ -257,7 +252,9 @@ export function predictBody(): number[] {
     mem(op.i32Load8U, 0, 0);
     get(wl);
     i32(255);
-    c.push(op.i32And, op.i32GtU, op.i32Add);
+    c.push(op.i32And, op.i32GtU);
+    i32(3);
+    c.push(op.i32Shl, op.i32Add);
     set(nl);
   };
   // out[row] += scale * values[nl]
@@ -275,8 +272,6 @@ export function predictBody(): number[] {
     mem(op.f64Load, 3, 0);
     c.push(op.get, scale);
     get(nl);
-    i32(3);
-    c.push(op.i32Shl);
     get(values);
     c.push(op.i32Add);
     mem(op.f64Load, 3, 0);
@@ -472,6 +467,22 @@ export interface BinnedForestArrays {
   value: Float64Array;
 }
 
+/**
+ * Write the forest's nodes and roots into wasm memory with byte addresses for references (node i
+ * at nodesAddr + 8 i), and the leaf values 8 bytes per node id (value of node i at valuesAddr + 8 i).
+ */
+function writeForest(buf: SharedArrayBuffer, bf: BinnedForestArrays, nodesAddr: number, rootsAddr: number, depthsAddr: number, valuesAddr: number): void {
+  const nodes = new Int32Array(buf, nodesAddr, bf.nodes.length);
+  for (let i = 0; i < bf.nodes.length; i += 2) {
+    nodes[i] = bf.nodes[i];
+    nodes[i + 1] = nodesAddr + 8 * bf.nodes[i + 1];
+  }
+  const roots = new Int32Array(buf, rootsAddr, bf.root.length);
+  for (let t = 0; t < bf.root.length; t++) roots[t] = nodesAddr + 8 * bf.root[t];
+  new Int32Array(buf, depthsAddr, bf.depth.length).set(bf.depth);
+  new Float64Array(buf, valuesAddr, bf.value.length).set(bf.value);
+}
+
 /** A binned forest copied into wasm memory, with room for one block of rows (values, codes, outputs). */
 export class WasmForest {
   private readonly values: Float64Array;
@@ -506,10 +517,7 @@ export class WasmForest {
     const pages = Math.ceil(at / 65536);
     const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
     const buf = memory.buffer;
-    new Int32Array(buf, addr.nodes, bf.nodes.length).set(bf.nodes);
-    new Int32Array(buf, addr.roots, bf.root.length).set(bf.root);
-    new Int32Array(buf, addr.depths, bf.depth.length).set(bf.depth);
-    new Float64Array(buf, addr.leaves, bf.value.length).set(bf.value);
+    writeForest(buf, bf, addr.nodes, addr.roots, addr.depths, addr.leaves);
     new Float64Array(buf, addr.thresholds, bf.thresholds.length).set(bf.thresholds);
     const table = new Int32Array(buf, addr.table, 4 * this.nFeat);
     for (let i = 0; i < this.nFeat; i++) {
@@ -550,7 +558,7 @@ export class WasmForest {
       this.values.set(values.subarray(s0 * p, s1 * p));
       this.out.set(out.subarray(s0, s1));
       this.binFn(a.values, m, p, a.table, this.nFeat, a.codes, this.width);
-      this.predictFn(a.codes, this.width, m, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves, a.out, scale);
+      this.predictFn(a.codes, this.width, m, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves - a.nodes, a.out, scale);
       out.set(this.out.subarray(0, m), s0);
     }
   }
@@ -627,10 +635,7 @@ export function addPredictionsParallel(
   };
   const memory = new wasmApi.Memory({ initial: Math.ceil(at / 65536), maximum: Math.ceil(at / 65536), shared: true });
   const buf = memory.buffer;
-  new Int32Array(buf, a.nodes, bf.nodes.length).set(bf.nodes);
-  new Int32Array(buf, a.roots, bf.root.length).set(bf.root);
-  new Int32Array(buf, a.depths, bf.depth.length).set(bf.depth);
-  new Float64Array(buf, a.leaves, bf.value.length).set(bf.value);
+  writeForest(buf, bf, a.nodes, a.roots, a.depths, a.leaves);
   new Float64Array(buf, a.thresholds, bf.thresholds.length).set(bf.thresholds);
   const table = new Int32Array(buf, a.table, 4 * nFeat);
   for (let i = 0; i < nFeat; i++) {
@@ -668,7 +673,7 @@ export function addPredictionsParallel(
       nodes: a.nodes,
       roots: a.roots,
       depths: a.depths,
-      leaves: a.leaves,
+      leaves: a.leaves - a.nodes,
       out: a.out,
       scale,
     });
@@ -679,7 +684,7 @@ export function addPredictionsParallel(
   for (let s0 = 0; s0 < Math.min(nRows, per); s0 += blockRows) {
     const k = Math.min(Math.min(nRows, per), s0 + blockRows) - s0;
     binFn(a.values + s0 * nCols * 8, k, nCols, a.table, nFeat, a.codes[0], bf.width);
-    predictFn(a.codes[0], bf.width, k, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves, a.out + s0 * 8, scale);
+    predictFn(a.codes[0], bf.width, k, treeBegin, treeEnd, a.nodes, a.roots, a.depths, a.leaves - a.nodes, a.out + s0 * 8, scale);
   }
   for (const ctrl of ctrls) while (Atomics.load(ctrl, 0) === 0) Atomics.wait(ctrl, 0, 0);
   out.set(outW);
