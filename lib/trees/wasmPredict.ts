@@ -228,8 +228,10 @@ export function predictBody(): number[] {
   const all = next++;
   const n: number[] = [];
   const w: number[] = [];
+  const rb: number[] = [];
   for (let i = 0; i < LANES; i++) n.push(next++);
   for (let i = 0; i < LANES; i++) w.push(next++);
+  for (let i = 0; i < LANES; i++) rb.push(next++);
   const numI32 = next - 11;
   const c: number[] = [];
   const get = (i: number) => c.push(op.get, i);
@@ -317,6 +319,14 @@ export function predictBody(): number[] {
   for (let i = 0; i < LANES; i++) {
     get(root);
     set(n[i]);
+    // Each lane's row of codes, computed once per group of rows.
+    get(base);
+    if (i > 0) {
+      get(width);
+      i32(i);
+      c.push(op.i32Mul, op.i32Add);
+    }
+    set(rb[i]);
   }
   i32(0);
   set(s);
@@ -340,16 +350,7 @@ export function predictBody(): number[] {
   get(all);
   i32(255);
   c.push(op.i32Eq, op.brIf, 1);
-  for (let i = 0; i < LANES; i++) {
-    step(n[i], w[i], () => {
-      get(base);
-      if (i > 0) {
-        get(width);
-        i32(i);
-        c.push(op.i32Mul, op.i32Add);
-      }
-    });
-  }
+  for (let i = 0; i < LANES; i++) step(n[i], w[i], () => get(rb[i]));
   get(s);
   i32(1);
   c.push(op.i32Add);
