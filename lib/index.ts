@@ -153,9 +153,11 @@ export { writeParquet } from "./simulate/parquet.js";
 export { defineSuite, suiteFromTableSchema, describeExpectation } from "./validate/expectations.js";
 export type { Suite, Expectation } from "./validate/expectations.js";
 export { Validator, validateTable, formatReport } from "./validate/validator.js";
-export type { ValidationReport, QuarantineRecord } from "./validate/validator.js";
+export type { ValidationReport, QuarantineRecord, ValueChunk, ValidatorOptions } from "./validate/validator.js";
 export { validateCsvFile, validateChunks } from "./validate/run.js";
 export { readCsvChunks } from "./validate/read-csv.js";
+export { scanCsvChunks, emptySummary as emptyCsvScanSummary } from "./validate/scan-csv.js";
+export type { CsvScanSummary, ScanCsvOptions } from "./validate/scan-csv.js";
 
 // ---- plots (Observable Plot rendered to SVG/PNG outside a browser)
 export { survivalPlot } from "./plot/survival.js";
