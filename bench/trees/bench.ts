@@ -123,7 +123,7 @@ function main(): void {
       rows.push([`isolation forest score s (${ANOMALY_ROWS} rows)`, f(isoScore.wall, 3), f(peer?.isolation_forest?.score_s, 3), ratio(isoScore.wall, peer?.isolation_forest?.score_s)]);
       rows.push(["isolation forest AUC", f(isoAuc, 4), f(peer?.isolation_forest?.auc, 4), peer?.isolation_forest ? `diff ${(isoAuc - peer.isolation_forest.auc).toFixed(4)}` : "n/a"]);
     }
-    const head: [string, string, string, string] = ["measure", "ours", peer ? `peer (lightgbm ${peer.lightgbm}, sklearn ${peer.sklearn})` : "peer", "ours/peer"];
+    const head: [string, string, string, string] = ["measure", "ours", peer ? `peer (lightgbm ${peer.lightgbm}${peer.sklearn ? `, sklearn ${peer.sklearn}` : ""})` : "peer", "ours/peer"];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (r: string[]) => "| " + r.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
     console.log(line(head));
