@@ -306,7 +306,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
     },
     binRng,
   );
-  const wasm = params.histogramKernel === "js" ? null : WasmTrainingMemory.tryCreate(n, nf, params.numLeaves + 1, params.numThreads);
+  const wasm = params.histogramKernel === "js" ? null : WasmTrainingMemory.tryCreate(n, nf, params.numLeaves + 1, params.numThreads, K);
   if (params.histogramKernel === "wasm" && wasm === null) {
     throw new ConfigError("invalid boosting param histogramKernel: \"wasm\" (WebAssembly SIMD with shared memory is not available here, or the data exceed its 32-bit memory); use \"auto\" or \"js\"");
   }
@@ -318,8 +318,9 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   const initScore = objective.initScores();
   const scores = new Float64Array(K * n);
   for (let k = 0; k < K; k++) scores.fill(initScore[k], k * n, (k + 1) * n);
-  const grad = new Float64Array(K * n);
-  const hess = new Float64Array(K * n);
+  // In wasm memory when the wasm kernels run, so that the root pass can read them there.
+  const grad = wasm !== null ? wasm.grad : new Float64Array(K * n);
+  const hess = wasm !== null ? wasm.hess : new Float64Array(K * n);
 
   const valids = (options.validSets ?? []).map((v, i) => {
     const vx = toMatrix(v.X, `validation set ${i} X`);

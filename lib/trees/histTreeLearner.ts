@@ -150,7 +150,9 @@ export class HistTreeLearner {
     const count = bag === null ? this.n : bagCount;
     let sumG = 0;
     let sumH = 0;
-    if (bag === null) {
+    if (bag === null && this.wasm !== null && grad.buffer === this.wasm.memory.buffer) {
+      [sumG, sumH] = this.wasm.rootLayout(grad, hess, count);
+    } else if (bag === null) {
       // The root without bagging reads every row in order: one fused pass resets the row order,
       // lays out the gradient pairs and sums them.
       const gh = this.gh;

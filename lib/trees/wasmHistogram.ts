@@ -56,6 +56,7 @@ function str(s: string): number[] {
 }
 
 const I32 = 0x7f;
+const F64 = 0x7c;
 const V128 = 0x7b;
 const op = {
   block: 0x02,
@@ -338,7 +339,64 @@ function partitionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module: imports a shared memory "env.memory", exports histSeq, histRows, partition and gather. */
+/**
+ * Root layout body: for i < n, rows[i] = i and gh[i] = (grad[i], hess[i]), summing gradients and
+ * hessians in row order (the same additions as the JavaScript loop); the two sums go to `sums`.
+ * Params: 0 grad, 1 hess, 2 gh, 3 rows, 4 n, 5 sums (byte addresses). Locals: 6 i, 7 sg, 8 sh, 9 v.
+ */
+function rootLayoutBody(): number[] {
+  const [grad, hess, gh, rows, n, sums, i, sg, sh, v] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const c: number[] = [];
+  const get = (x: number) => c.push(op.get, x);
+  const set = (x: number) => c.push(op.set, x);
+  const i32 = (x: number) => c.push(op.i32Const, ...sleb(x));
+  const mem = (code: number, align: number, offset: number) => c.push(code, ...uleb(align), ...uleb(offset));
+  const F64_LOAD = 0x2b;
+  const F64_STORE = 0x39;
+  const F64_ADD = 0xa0;
+  const addr = (base: number, shift: number) => {
+    get(i);
+    i32(shift);
+    c.push(op.i32Shl);
+    get(base);
+    c.push(op.i32Add);
+  };
+  c.push(op.block, 0x40, op.loop, 0x40);
+  get(i);
+  get(n);
+  c.push(op.i32GeU, op.brIf, 1);
+  addr(rows, 2);
+  get(i);
+  mem(op.i32Store, 2, 0);
+  for (const [src, acc, off] of [[grad, sg, 0], [hess, sh, 8]] as const) {
+    addr(src, 3);
+    mem(F64_LOAD, 3, 0);
+    set(v);
+    addr(gh, 4);
+    get(v);
+    mem(F64_STORE, 3, off);
+    get(acc);
+    get(v);
+    c.push(F64_ADD);
+    set(acc);
+  }
+  get(i);
+  i32(1);
+  c.push(op.i32Add);
+  set(i);
+  c.push(op.br, 0, op.end, op.end);
+  get(sums);
+  get(sg);
+  mem(F64_STORE, 3, 0);
+  get(sums);
+  get(sh);
+  mem(F64_STORE, 3, 8);
+  c.push(op.end);
+  const body = [...uleb(2), ...uleb(1), I32, ...uleb(3), F64, ...c];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module: imports a shared memory "env.memory", exports histSeq, histRows, partition, gather and rootLayout. */
 export function histogramModuleBytes(): Uint8Array {
   const i32s = (n: number) => Array.from({ length: n }, () => I32);
   return wasmModuleBytes([
@@ -346,6 +404,7 @@ export function histogramModuleBytes(): Uint8Array {
     { name: "histRows", params: i32s(6), body: kernelBody(false) },
     { name: "partition", params: i32s(5), result: I32, body: partitionBody() },
     { name: "gather", params: i32s(4), body: gatherBody() },
+    { name: "rootLayout", params: i32s(6), body: rootLayoutBody() },
   ]);
 }
 
@@ -421,6 +480,12 @@ export class WasmTrainingMemory {
   /** The "goes left" table of the split being applied, by bin code. */
   readonly mask: Uint8Array;
   readonly gh: Float64Array;
+  /** Gradients and hessians of every class (class-major, numClass * nRows), for the objective to fill. */
+  readonly grad: Float64Array;
+  readonly hess: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly sumsAddr: number;
+  private readonly rootLayoutFn: (grad: number, hess: number, gh: number, rows: number, n: number, sums: number) => void;
   /** All histograms, `histDoubles` each. */
   readonly pool: Float64Array;
   readonly histDoubles: number;
@@ -441,7 +506,7 @@ export class WasmTrainingMemory {
   private readonly gatherFn: GatherFn;
   private readonly poolAddr: number;
 
-  private constructor(module: WasmModule, nRows: number, nCols: number, numHists: number, threads: number) {
+  private constructor(module: WasmModule, nRows: number, nCols: number, numHists: number, threads: number, numClass: number) {
     this.module = module;
     this.nRows = nRows;
     const numGroups = (nCols + 3) >>> 2;
@@ -461,6 +526,9 @@ export class WasmTrainingMemory {
     this.maskAddr = take(256);
     this.ghAddr = take(nRows * 16);
     this.ghOrdAddr = take(nRows * 16);
+    const gradAddr = take(numClass * nRows * 8);
+    const hessAddr = take(numClass * nRows * 8);
+    this.sumsAddr = take(16);
     this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
     this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 16));
     const pages = Math.ceil(at / PAGE);
@@ -473,6 +541,9 @@ export class WasmTrainingMemory {
     this.tmp = new Uint32Array(buf, this.tmpAddr, nRows);
     this.mask = new Uint8Array(buf, this.maskAddr, 256);
     this.gh = new Float64Array(buf, this.ghAddr, 2 * nRows);
+    this.grad = new Float64Array(buf, gradAddr, numClass * nRows);
+    this.hess = new Float64Array(buf, hessAddr, numClass * nRows);
+    this.sums = new Float64Array(buf, this.sumsAddr, 2);
     this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
     this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 4 * numGroups));
     const instance = new api.Instance(module, { env: { memory: this.memory } });
@@ -480,20 +551,21 @@ export class WasmTrainingMemory {
     this.histRows = instance.exports.histRows as KernelFn;
     this.partitionFn = instance.exports.partition as PartitionFn;
     this.gatherFn = instance.exports.gather as GatherFn;
+    this.rootLayoutFn = instance.exports.rootLayout as (grad: number, hess: number, gh: number, rows: number, n: number, sums: number) => void;
   }
 
   /**
    * Memory for nRows x nCols with numHists histograms and `threads` group tables, or null when
    * WebAssembly SIMD is unavailable or the data would not fit a 32-bit address space.
    */
-  static tryCreate(nRows: number, nCols: number, numHists: number, threads: number): WasmTrainingMemory | null {
+  static tryCreate(nRows: number, nCols: number, numHists: number, threads: number, numClass = 1): WasmTrainingMemory | null {
     const module = histogramModule();
     if (module === null) return null;
     const numGroups = (nCols + 3) >>> 2;
-    const bytes = 2 * numGroups * nRows * 4 + nRows * 40 + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    const bytes = 2 * numGroups * nRows * 4 + nRows * (40 + 16 * numClass) + numHists * numGroups * GROUP_BYTES + (1 << 20);
     if (!(bytes < 0xc0000000)) return null;
     try {
-      return new WasmTrainingMemory(module, nRows, nCols, numHists, threads);
+      return new WasmTrainingMemory(module, nRows, nCols, numHists, threads, numClass);
     } catch {
       return null;
     }
@@ -517,6 +589,16 @@ export class WasmTrainingMemory {
       }
     }
     return passes;
+  }
+
+  /**
+   * The root of an unbagged tree: rows = 0..n-1, gradient pairs laid out by row, and the sums of
+   * gradients and hessians (in row order). `grad` and `hess` must be views into this memory.
+   */
+  rootLayout(grad: Float64Array, hess: Float64Array, n: number): [number, number] {
+    if (grad.buffer !== this.memory.buffer || hess.buffer !== this.memory.buffer) throw new Error("internal: rootLayout needs gradients in wasm memory");
+    this.rootLayoutFn(grad.byteOffset, hess.byteOffset, this.ghAddr, this.rowsAddr, n, this.sumsAddr);
+    return [this.sums[0], this.sums[1]];
   }
 
   /** Copy the gradient pairs of rows[begin, begin+count) into leaf order for histRows. */
