@@ -129,7 +129,7 @@ export type { TreeDataset, TrainOptions, BoostingCallback, IterationRecord } fro
 export { boostingParamsSchema } from "./trees/params.js";
 export type { BoostingParamsInput } from "./trees/params.js";
 export { fitRandomForest, RandomForestClassifier } from "./trees/randomForest.js";
-export { fitIsolationForest, IsolationForest } from "./trees/isolationForest.js";
+export { fitIsolationForest, fitIsolationForestFrom, IsolationForest } from "./trees/isolationForest.js";
 export { rocAuc, rocCurve } from "./metrics/rocAuc.js";
 export { averagePrecision, prAuc, precisionRecallCurve } from "./metrics/averagePrecision.js";
 export { logLoss, multiclassLogLoss } from "./metrics/logLoss.js";
@@ -196,11 +196,14 @@ export type { StreamingScorer, StreamPrediction, StreamingScorerOptions, Driving
 export { extractIndustrialFeatures, industrialFeatureNames, IndustrialFeatureConfigSchema, SENSOR_CHANNELS, SENSOR_FAMILIES } from "./features/industrial.js";
 export type { IndustrialFeatures, SensorFamily } from "./features/industrial.js";
 export { fitAnomalyModel, AnomalyModel } from "./anomaly/model.js";
-export { percentileSweep, chooseThreshold, perFaultRecall } from "./anomaly/thresholds.js";
+export { percentileSweep, chooseThreshold, perFaultRecall, deviceSequence, persistentFlags, persistentSweep, leaveOneDeviceOut } from "./anomaly/thresholds.js";
+export type { DeviceSequence, Persistence, HeldOutDecisions } from "./anomaly/thresholds.js";
 export { runAnomalyPipeline, AnomalyPipelineConfigSchema } from "./anomaly/pipeline.js";
 export type { AnomalyPipelineResult } from "./anomaly/pipeline.js";
-export { pathLengthShap, explainRows, explanationSentence } from "./anomaly/explain.js";
+export { pathLengthShap, explainRows, explainEvents, explainDropout, explanationSentence } from "./anomaly/explain.js";
+export type { RowExplanation, RuleExplanation, DropoutChannel } from "./anomaly/explain.js";
 export { groupEvents, aggregateEvents } from "./anomaly/events.js";
+export type { AnomalyEvent } from "./anomaly/events.js";
 export { buildAlerts, ALERT_RULES, AlertConfigSchema } from "./anomaly/alerts.js";
 export type { Alert } from "./anomaly/alerts.js";
 export { populationStabilityIndex, ksStatistic, featureDrift } from "./anomaly/drift.js";
