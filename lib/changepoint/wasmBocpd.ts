@@ -18,6 +18,7 @@
  * arrays from ARRAYS: prob, s1, s2, lp, r (tmp), start, s3, s4, each `capacity` doubles; then the
  * Normal model's Student-t constants by run length.
  */
+import { F64, I32, I64, f64Bytes, sleb, uleb, vec, wasmApi, wasmModuleBytes, type WasmMemory, type WasmModule } from "../util/wasm.js";
 
 /** Byte offset of the first per-run array in the kernel's memory. */
 export const ARRAYS = 1024;
@@ -25,43 +26,7 @@ const REL = 0;
 const TABLE = 128;
 const OUT = 640;
 
-// --- A minimal WebAssembly writer. ---
-const I32 = 0x7f;
-const I64 = 0x7e;
-const F64 = 0x7c;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function f64const(v: number): number[] {
-  const b = new Uint8Array(new Float64Array([v]).buffer);
-  return [0x44, ...b];
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const f64const = (v: number): number[] => [0x44, ...f64Bytes(v)];
 
 // Instructions.
 const get = (i: number): number[] => [0x20, ...uleb(i)];
@@ -447,41 +412,21 @@ function scanBody(): number[] {
   return [...locals, ...code];
 }
 
+// Results go to memory (OUT), not return values: a returned f64 is boxed on every call from JS.
+// The order matters: the bodies call exp and log1p as functions 0 and 1.
 function moduleBytes(): Uint8Array {
-  const type = (params: number[], results: number[]): number[] => [0x60, ...vec(params.map((t) => [t])), ...vec(results.map((t) => [t]))];
-  // Results go to memory (OUT), not return values: a returned f64 is boxed on every call from JS.
-  const types = section(
-    1,
-    vec([
-      type([F64], [F64]),
-      type([I32, I32, F64, F64, F64, F64, F64, I32], []),
-      type([I32, F64, I32], []),
-      type([I32, F64, I32], [I32]),
-      type([I32, F64, F64, F64, F64, I32, F64, I32], []),
-    ]),
+  return wasmModuleBytes(
+    [
+      { name: "exp", params: [F64], result: F64, body: expBody() },
+      { name: "log1p", params: [F64], result: F64, body: log1pBody() },
+      { name: "step", params: [I32, I32, F64, F64, F64, F64, F64, I32], body: stepBody() },
+      { name: "summarize", params: [I32, F64, I32], body: summarizeBody() },
+      { name: "scan", params: [I32, F64, I32], result: I32, body: scanBody() },
+      { name: "stepNormal", params: [I32, F64, F64, F64, F64, I32, F64, I32], body: stepNormalBody() },
+    ],
+    { shared: false, minimumPages: 1 },
   );
-  const imports = section(2, vec([[...str("env"), ...str("memory"), 0x02, 0x00, ...uleb(1)]]));
-  const funcs = section(3, vec([[0], [0], [1], [2], [3], [4]]));
-  const exports = section(
-    7,
-    vec([[...str("step"), 0x00, 2], [...str("exp"), 0x00, 0], [...str("log1p"), 0x00, 1], [...str("summarize"), 0x00, 3], [...str("scan"), 0x00, 4], [...str("stepNormal"), 0x00, 5]]),
-  );
-  const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(expBody()), body(log1pBody()), body(stepBody()), body(summarizeBody()), body(scanBody()), body(stepNormalBody())]));
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
-
-// The few WebAssembly JS API members used here, typed locally: the project's type libraries
-// (ES2023 + @types/node) do not declare the WebAssembly globals.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The exported kernel of one instance (both models, despite the name). */
 export interface PoissonKernel {
@@ -502,7 +447,7 @@ export interface PoissonKernel {
   readonly out: Float64Array;
 }
 
-let compiled: object | null = null;
+let compiled: WasmModule | null = null;
 let unavailable = false;
 
 /** Byte offset of the Student-t constant table in a kernel with room for `capacity` runs. */
