@@ -125,7 +125,7 @@ export { claimConclusion, conclusionMarkdown } from "./trial/conclusion.js";
 
 // ---- tree ensembles and classification metrics
 export { train, Booster } from "./trees/boosting.js";
-export type { TreeDataset, TrainOptions, BoostingCallback, IterationRecord } from "./trees/boosting.js";
+export type { TreeDataset, TrainOptions, BoostingCallback, IterationRecord, PredictOptions } from "./trees/boosting.js";
 export { boostingParamsSchema } from "./trees/params.js";
 export type { BoostingParamsInput } from "./trees/params.js";
 export { fitRandomForest, RandomForestClassifier } from "./trees/randomForest.js";

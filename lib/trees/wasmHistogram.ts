@@ -13,51 +13,16 @@
  * lanes are at fixed offsets (0, 4, 8, 12 KiB), which the kernel folds into its load/store offsets.
  */
 import { Worker } from "node:worker_threads";
+import { F64, I32, V128, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type ImportedMemory, type WasmApi, type WasmMemory, type WasmModule } from "../util/wasm.js";
+
+/** The memory the training and prediction kernels import: shared, so worker threads run on the same data. */
+export const SHARED_MEMORY: ImportedMemory = { shared: true, minimumPages: 1, maximumPages: 65536 };
 
 /** Bins reserved per feature in the wasm histogram layout. */
 export const WASM_BINS_PER_FEATURE = 256;
 const GROUP_BYTES = 4 * WASM_BINS_PER_FEATURE * 16;
 const PAGE = 65536;
 
-// --- A minimal WebAssembly binary writer (only what the kernel needs). ---
-
-/** Unsigned LEB128 bytes of n. */
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 bytes of n. */
-export function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
 const op = {
   block: 0x02,
   loop: 0x03,
@@ -223,7 +188,7 @@ function kernelBody(sequential: boolean): number[] {
   c.push(op.end);
   const locals = [...uleb(2), ...uleb(10), I32, ...uleb(1), V128];
   const body = [...locals, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 /**
@@ -260,7 +225,7 @@ function gatherBody(): number[] {
   c.push(op.br, 0, op.end, op.end);
   c.push(op.end);
   const body = [...uleb(1), ...uleb(1), I32, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 /**
@@ -336,7 +301,7 @@ function partitionBody(): number[] {
   c.push(op.i32ShrU);
   c.push(op.end);
   const body = [...uleb(1), ...uleb(5), I32, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 /**
@@ -393,58 +358,22 @@ function rootLayoutBody(): number[] {
   mem(F64_STORE, 3, 8);
   c.push(op.end);
   const body = [...uleb(2), ...uleb(1), I32, ...uleb(3), F64, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 /** The module: imports a shared memory "env.memory", exports histSeq, histRows, partition, gather and rootLayout. */
 export function histogramModuleBytes(): Uint8Array {
   const i32s = (n: number) => Array.from({ length: n }, () => I32);
-  return wasmModuleBytes([
-    { name: "histSeq", params: i32s(6), body: kernelBody(true) },
-    { name: "histRows", params: i32s(6), body: kernelBody(false) },
-    { name: "partition", params: i32s(5), result: I32, body: partitionBody() },
-    { name: "gather", params: i32s(4), body: gatherBody() },
-    { name: "rootLayout", params: i32s(6), body: rootLayoutBody() },
-  ]);
-}
-
-// The few WebAssembly JS API members used here, typed locally: the project's type libraries
-// (ES2023 + @types/node) do not declare the WebAssembly globals.
-/** A compiled WebAssembly module (opaque). */
-export interface WasmModule {
-  readonly __opaqueWasmModule?: never;
-}
-/** A shared WebAssembly linear memory. */
-export interface WasmMemory {
-  readonly buffer: SharedArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-
-/** One function of a generated module: export name, parameter value types, optional result type, encoded body. */
-export interface WasmFunctionSpec {
-  name: string;
-  params: readonly number[];
-  result?: number;
-  body: readonly number[];
-}
-
-/** A module that imports the shared "env.memory" (1..65536 pages) and exports the given functions. */
-export function wasmModuleBytes(funcs: readonly WasmFunctionSpec[]): Uint8Array {
-  const types: number[] = [];
-  for (const f of funcs) types.push(0x60, ...uleb(f.params.length), ...f.params, ...(f.result === undefined ? [0] : [1, f.result]));
-  const type = section(1, [...uleb(funcs.length), ...types]);
-  const imports = section(2, [1, ...str("env"), ...str("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]);
-  const fsec = section(3, [...uleb(funcs.length), ...funcs.map((_, i) => i)]);
-  const exps: number[] = [];
-  funcs.forEach((f, i) => exps.push(...str(f.name), 0x00, ...uleb(i)));
-  const exports = section(7, [...uleb(funcs.length), ...exps]);
-  const code = section(10, [...uleb(funcs.length), ...funcs.flatMap((f) => f.body)]);
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...fsec, ...exports, ...code]);
+  return wasmModuleBytes(
+    [
+      { name: "histSeq", params: i32s(6), body: kernelBody(true) },
+      { name: "histRows", params: i32s(6), body: kernelBody(false) },
+      { name: "partition", params: i32s(5), result: I32, body: partitionBody() },
+      { name: "gather", params: i32s(4), body: gatherBody() },
+      { name: "rootLayout", params: i32s(6), body: rootLayoutBody() },
+    ],
+    SHARED_MEMORY,
+  );
 }
 
 let cachedModule: WasmModule | null | undefined;
@@ -469,7 +398,7 @@ type PartitionFn = (rows: number, count: number, col: number, mask: number, tmp:
  * columns for the partition), row order, gradient pairs in row order (gh[2r], gh[2r+1]) and in leaf order, the leaf histogram pool and one group table per thread.
  */
 export class WasmTrainingMemory {
-  readonly memory: WasmMemory;
+  readonly memory: WasmMemory<SharedArrayBuffer>;
   readonly module: WasmModule;
   readonly packed: Uint32Array;
   /** The same codes column by column, one byte each (feature f's column at f * nRows): the partition reads one feature of many rows. */
@@ -532,8 +461,7 @@ export class WasmTrainingMemory {
     this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
     this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 16));
     const pages = Math.ceil(at / PAGE);
-    const api = wasmApi as WasmApi;
-    this.memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+    this.memory = sharedWasmMemory(pages);
     const buf = this.memory.buffer;
     this.packed = new Uint32Array(buf, this.packedAddr, numGroups * nRows);
     this.columns = new Uint8Array(buf, this.columnsAddr, nCols * nRows);
@@ -546,7 +474,7 @@ export class WasmTrainingMemory {
     this.sums = new Float64Array(buf, this.sumsAddr, 2);
     this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
     this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 4 * numGroups));
-    const instance = new api.Instance(module, { env: { memory: this.memory } });
+    const instance = new (wasmApi as WasmApi).Instance(module, { env: { memory: this.memory } });
     this.histSeq = instance.exports.histSeq as KernelFn;
     this.histRows = instance.exports.histRows as KernelFn;
     this.partitionFn = instance.exports.partition as PartitionFn;

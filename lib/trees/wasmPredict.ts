@@ -7,10 +7,8 @@
  * threshold code; 255 for leaves) and the left child id, the right child following it.
  */
 import { Worker } from "node:worker_threads";
-import { sleb, uleb, wasmModuleBytes, type WasmMemory, type WasmModule } from "./wasmHistogram.js";
-
-const I32 = 0x7f;
-const F64 = 0x7c;
+import { F64, I32, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type WasmApi, type WasmModule } from "../util/wasm.js";
+import { SHARED_MEMORY } from "./wasmHistogram.js";
 const op = {
   block: 0x02,
   loop: 0x03,
@@ -202,7 +200,7 @@ export function binBody(): number[] {
   c.push(op.br, 0, op.end, op.end);
   c.push(op.end);
   const body = [...uleb(2), ...uleb(numI32), I32, ...uleb(4), F64, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 const LANES = 8;
@@ -405,18 +403,11 @@ export function predictBody(): number[] {
   c.push(op.br, 0, op.end, op.end);
   c.push(op.end);
   const body = [...uleb(1), ...uleb(numI32), I32, ...c];
-  return [...uleb(body.length), ...body];
+  return body;
 }
 
 /** Parameter types of predictBlock: ten i32 and the f64 scale. */
 export const PREDICT_PARAMS = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64];
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 let cached: WasmModule | null | undefined;
 
@@ -428,10 +419,13 @@ function predictModule(): WasmModule | null {
       wasmApi === undefined
         ? null
         : new wasmApi.Module(
-            wasmModuleBytes([
-              { name: "predictBlock", params: PREDICT_PARAMS, body: predictBody() },
-              { name: "binRows", params: [I32, I32, I32, I32, I32, I32, I32], body: binBody() },
-            ]),
+            wasmModuleBytes(
+              [
+                { name: "predictBlock", params: PREDICT_PARAMS, body: predictBody() },
+                { name: "binRows", params: [I32, I32, I32, I32, I32, I32, I32], body: binBody() },
+              ],
+              SHARED_MEMORY,
+            ),
           );
   } catch {
     cached = null;
@@ -516,7 +510,7 @@ export class WasmForest {
       codes: take(blockRows * bf.width),
     };
     const pages = Math.ceil(at / 65536);
-    const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+    const memory = sharedWasmMemory(pages);
     const buf = memory.buffer;
     writeForest(buf, bf, addr.nodes, addr.roots, addr.depths, addr.leaves);
     new Float64Array(buf, addr.thresholds, bf.thresholds.length).set(bf.thresholds);
@@ -634,7 +628,7 @@ export function addPredictionsParallel(
     out: take(nRows * 8),
     codes: Array.from({ length: threads }, () => take(blockRows * bf.width)),
   };
-  const memory = new wasmApi.Memory({ initial: Math.ceil(at / 65536), maximum: Math.ceil(at / 65536), shared: true });
+  const memory = sharedWasmMemory(Math.ceil(at / 65536));
   const buf = memory.buffer;
   writeForest(buf, bf, a.nodes, a.roots, a.depths, a.leaves);
   new Float64Array(buf, a.thresholds, bf.thresholds.length).set(bf.thresholds);
