@@ -261,6 +261,9 @@ function sampleSorted(n: number, k: number, rng: Rng, out: Uint32Array): number 
   return m;
 }
 
+// Training sets at least this large get their gradients and score updates split between threads.
+const PARALLEL_ROWS_MIN = 8192;
+
 /** Train a gradient-boosting model with LightGBM's parameters and training loop. */
 export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, options: TrainOptions = {}): Booster {
   const params = resolveBoostingParams(paramsInput);
@@ -316,7 +319,16 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   const learner = new HistTreeLearner(bins, mappers, params, wasm);
 
   const initScore = objective.initScores();
-  const scores = new Float64Array(K * n);
+  // Row-parallel binary gradients and score updates on the wasm workers, in wasm memory.
+  const team = wasm !== null && K === 1 ? learner.wasmTeam : null;
+  const classWeights = team !== null ? objective.classWeights : undefined;
+  const scores = wasm !== null ? wasm.scores : new Float64Array(K * n);
+  if (wasm !== null && classWeights !== undefined) {
+    for (let i = 0; i < n; i++) {
+      wasm.labels[i] = y[i];
+      wasm.weights[i] = weight === null ? 1 : weight[i];
+    }
+  }
   for (let k = 0; k < K; k++) scores.fill(initScore[k], k * n, (k + 1) * n);
   // In wasm memory when the wasm kernels run, so that the root pass can read them there.
   const grad = wasm !== null ? wasm.grad : new Float64Array(K * n);
@@ -360,7 +372,12 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
         (bagMark as Uint8Array).fill(0);
         for (let i = 0; i < bagCount; i++) (bagMark as Uint8Array)[(bag as Uint32Array)[i]] = 1;
       }
-      objective.gradients(scores, grad, hess);
+      if (team !== null && wasm !== null && classWeights !== undefined && n >= PARALLEL_ROWS_MIN) {
+        const half = n >>> 1;
+        team.start(0, wasm.binaryGradientsJob(classWeights[0], classWeights[1], half, n));
+        wasm.binaryGradients(classWeights[0], classWeights[1], 0, half);
+        team.wait(0);
+      } else objective.gradients(scores, grad, hess);
       const iterTrees: Tree[] = [];
       let anySplit = false;
       for (let k = 0; k < K; k++) {
@@ -377,7 +394,26 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
         if (grown.numLeaves > 1) anySplit = true;
         for (let i = 0; i < tree.leafValue.length; i++) tree.leafValue[i] *= params.learningRate;
         const sk = scores.subarray(k * n, (k + 1) * n);
-        if (leafOf !== null && bag === null && grown.numLeaves <= 256) {
+        if (team !== null && wasm !== null && bag === null && grown.numLeaves <= 256 && n >= PARALLEL_ROWS_MIN) {
+          // The main thread and a worker each take about half of the leaves, then half of the rows.
+          wasm.setLeaves(grown.numLeaves, grown.leafBegin, grown.leafCount, tree.leafValue);
+          let cut = grown.numLeaves;
+          let acc = 0;
+          for (let l = 0; l < grown.numLeaves; l++) {
+            if (2 * acc >= n) {
+              cut = l;
+              break;
+            }
+            acc += grown.leafCount[l];
+          }
+          team.start(0, wasm.leafOfJob(cut, grown.numLeaves));
+          wasm.fillLeafOf(0, cut);
+          team.wait(0);
+          const half = n >>> 1;
+          team.start(0, wasm.scoreJob(k * n, half, n));
+          wasm.addScores(k * n, 0, half);
+          team.wait(0);
+        } else if (leafOf !== null && bag === null && grown.numLeaves <= 256) {
           // Random byte stores (which the CPU buffers) then one sequential pass, instead of a
           // read-modify-write of a random score per row.
           for (let l = 0; l < grown.numLeaves; l++) {

@@ -33,6 +33,8 @@ export interface GrowthParams extends SplitConstraints {
 const PARALLEL_MIN_ROWS = 4096;
 // The same for the wasm kernel, which is several times faster per row, so the hand-off pays later.
 const WASM_PARALLEL_MIN_ROWS = 8192;
+// Leaves at least this large are partitioned in two halves by the main thread and a worker.
+const PARALLEL_PARTITION_MIN_ROWS = 8192;
 
 function typed<T>(shared: boolean, make: (buf: ArrayBuffer | SharedArrayBuffer | number) => T, bytes: number, length: number): T {
   return shared ? make(new SharedArrayBuffer(bytes)) : make(length);
@@ -295,18 +297,22 @@ export class HistTreeLearner {
     for (let g = 0; g < wasm.numGroups; g++) if (active[g] === 1) groups.push(g);
     const team = this.wasmWorkers === null ? 1 : this.wasmWorkers.size + 1;
     const per = Math.ceil(groups.length / team);
-    for (let t = 0; t < team; t++) {
-      const from = Math.min(groups.length, t * per);
+    // The workers take full shares from the front and the main thread the rest: it also gathers
+    // the leaf's gradient pairs before the workers start, so it should get the smaller share.
+    const mainFrom = Math.min(groups.length, (team - 1) * per);
+    for (let t = 1; t < team; t++) {
+      const from = Math.min(groups.length, (t - 1) * per);
       const to = Math.min(groups.length, from + per);
       this.wasmShare[t] = wasm.setGroups(t, groups, from, to);
     }
-    this.wasmMainGroups = Math.min(groups.length, per);
+    this.wasmShare[0] = wasm.setGroups(0, groups, mainFrom, groups.length);
+    this.wasmMainFrom = mainFrom;
     // Single-threaded leaves (small ones) use table 0 with every group.
     this.wasmAll = groups;
   }
 
   private wasmAll: number[] = [];
-  private wasmMainGroups = 0;
+  private wasmMainFrom = 0;
 
   private wasmHistograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
     const wasm = this.wasm as WasmTrainingMemory;
@@ -320,7 +326,7 @@ export class HistTreeLearner {
       // Too small to share: the main thread takes every group, then gets its own share back.
       const all = this.wasmAll;
       wasm.run(0, wasm.setGroups(0, all, 0, all.length), sequential, begin, count, histIndex);
-      wasm.setGroups(0, all, 0, this.wasmMainGroups);
+      wasm.setGroups(0, all, this.wasmMainFrom, all.length);
       return;
     }
     let started = 0;
@@ -361,6 +367,11 @@ export class HistTreeLearner {
     }
     buildHistograms(this.data, { fullGroups: groups.subarray(0, per), singles: plan.singles }, this.binOffset, rows, begin, count, this.gh, hist);
     for (let w = 0; w < started; w++) workers.wait(w);
+  }
+
+  /** The wasm worker threads (null without wasm or with one thread), for row-parallel work between trees. */
+  get wasmTeam(): WasmHistogramWorkers | null {
+    return this.wasmWorkers;
   }
 
   /** Stop the histogram workers (if any); the learner must not be used afterwards. */
@@ -408,7 +419,18 @@ export class HistTreeLearner {
       const mb = mapper.missingBin;
       for (let b = 0; b < 256; b++) mask[b] = b === mb ? (s.defaultLeft ? 1 : 0) : b <= t ? 1 : 0;
     }
-    if (this.wasm !== null) return this.wasm.partition(begin, end - begin, s.feature);
+    if (this.wasm !== null) {
+      const wasm = this.wasm;
+      const count = end - begin;
+      const workers = this.wasmWorkers;
+      if (workers === null || count < PARALLEL_PARTITION_MIN_ROWS) return wasm.partition(begin, count, s.feature);
+      // Two halves at once, then stitched: the same stable order as one pass over all rows.
+      const half = count >>> 1;
+      workers.start(0, wasm.partitionJob(begin + half, count - half, s.feature, half));
+      const nl0 = wasm.partitionHead(begin, half, s.feature);
+      workers.wait(0);
+      return wasm.stitchPartition(begin, count, half, nl0, workers.result(0));
+    }
     let nl = begin;
     let nr = 0;
     for (let k = begin; k < end; k++) {

@@ -14,6 +14,8 @@ export interface Objective {
   readonly numClass: number;
   /** Constant starting score per class (boost_from_average). */
   initScores(): Float64Array;
+  /** Binary only: the class weights (positive, negative) its gradients multiply by. */
+  readonly classWeights?: readonly [number, number];
   /** Fill gradients and hessians (class-major) for the current class-major scores. */
   gradients(scores: Float64Array, grad: Float64Array, hess: Float64Array): void;
 }
@@ -71,6 +73,7 @@ export function binaryObjective(
   return {
     name: "binary",
     numClass: 1,
+    classWeights: [wPos, wNeg],
     initScores() {
       if (!opts.boostFromAverage) return new Float64Array(1);
       // LightGBM averages with sample weights only, not the class weights.

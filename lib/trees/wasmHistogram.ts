@@ -413,6 +413,26 @@ export class WasmTrainingMemory {
   readonly grad: Float64Array;
   readonly hess: Float64Array;
   private readonly sums: Float64Array;
+  /** Raw scores of the training rows (class-major), for the boosting loop to fill and update. */
+  readonly scores: Float64Array;
+  /** Labels and row weights (all 1 without weights) for the row-parallel binary gradients. */
+  readonly labels: Float64Array;
+  readonly weights: Float64Array;
+  /** Leaf of each row in the last tree (trees of at most 256 leaves). */
+  readonly leafOf: Uint8Array;
+  /** Leaf segments of the last tree (begin, end, leaf per segment) and its leaf values. */
+  private readonly segs: Int32Array;
+  private readonly leafValues: Float64Array;
+  private readonly consts: Float64Array;
+  private readonly scoresAddr: number;
+  private readonly labelsAddr: number;
+  private readonly weightsAddr: number;
+  private readonly leafOfAddr: number;
+  private readonly segsAddr: number;
+  private readonly leafValuesAddr: number;
+  private readonly constsAddr: number;
+  private readonly gradAddr: number;
+  private readonly hessAddr: number;
   private readonly sumsAddr: number;
   private readonly rootLayoutFn: (grad: number, hess: number, gh: number, rows: number, n: number, sums: number) => void;
   /** All histograms, `histDoubles` each. */
@@ -458,6 +478,15 @@ export class WasmTrainingMemory {
     const gradAddr = take(numClass * nRows * 8);
     const hessAddr = take(numClass * nRows * 8);
     this.sumsAddr = take(16);
+    this.gradAddr = gradAddr;
+    this.hessAddr = hessAddr;
+    this.scoresAddr = take(numClass * nRows * 8);
+    this.labelsAddr = take(nRows * 8);
+    this.weightsAddr = take(nRows * 8);
+    this.leafOfAddr = take(nRows);
+    this.segsAddr = take(3 * 256 * 4);
+    this.leafValuesAddr = take(256 * 8);
+    this.constsAddr = take(16);
     this.poolAddr = take(numHists * numGroups * GROUP_BYTES);
     this.tableAddr = Array.from({ length: threads }, () => take(numGroups * 16));
     const pages = Math.ceil(at / PAGE);
@@ -472,6 +501,13 @@ export class WasmTrainingMemory {
     this.grad = new Float64Array(buf, gradAddr, numClass * nRows);
     this.hess = new Float64Array(buf, hessAddr, numClass * nRows);
     this.sums = new Float64Array(buf, this.sumsAddr, 2);
+    this.scores = new Float64Array(buf, this.scoresAddr, numClass * nRows);
+    this.labels = new Float64Array(buf, this.labelsAddr, nRows);
+    this.weights = new Float64Array(buf, this.weightsAddr, nRows);
+    this.leafOf = new Uint8Array(buf, this.leafOfAddr, nRows);
+    this.segs = new Int32Array(buf, this.segsAddr, 3 * 256);
+    this.leafValues = new Float64Array(buf, this.leafValuesAddr, 256);
+    this.consts = new Float64Array(buf, this.constsAddr, 2);
     this.pool = new Float64Array(buf, this.poolAddr, numHists * this.histDoubles);
     this.tables = this.tableAddr.map((a) => new Int32Array(buf, a, 4 * numGroups));
     const instance = new (wasmApi as WasmApi).Instance(module, { env: { memory: this.memory } });
@@ -490,7 +526,7 @@ export class WasmTrainingMemory {
     const module = histogramModule();
     if (module === null) return null;
     const numGroups = (nCols + 3) >>> 2;
-    const bytes = 2 * numGroups * nRows * 4 + nRows * (40 + 16 * numClass) + numHists * numGroups * GROUP_BYTES + (1 << 20);
+    const bytes = 2 * numGroups * nRows * 4 + nRows * (57 + 24 * numClass) + numHists * numGroups * GROUP_BYTES + (1 << 20);
     if (!(bytes < 0xc0000000)) return null;
     try {
       return new WasmTrainingMemory(module, nRows, nCols, numHists, threads, numClass);
@@ -551,6 +587,104 @@ export class WasmTrainingMemory {
     return nl;
   }
 
+  /**
+   * First half of a two-thread partition: the rows rows[begin, begin+half) are partitioned in
+   * place (right rows to tmp[0, ...)); returns their number of left rows. The second half,
+   * partitionJob(begin + half, count - half, feature, half), runs on a worker at the same time.
+   */
+  partitionHead(begin: number, half: number, feature: number): number {
+    return this.partitionFn(this.rowsAddr + begin * 4, half, this.columnsAddr + feature * this.nRows, this.maskAddr, this.tmpAddr);
+  }
+
+  /** A worker job partitioning rows[begin, begin+count) in place, right rows to tmp[tmpAt, ...). */
+  partitionJob(begin: number, count: number, feature: number, tmpAt: number): number[] {
+    return [JOB_PARTITION, this.rowsAddr + begin * 4, count, this.columnsAddr + feature * this.nRows, this.maskAddr, this.tmpAddr + tmpAt * 4, 0];
+  }
+
+  /**
+   * Join the two halves of a split partition into the single-thread order (left rows of both
+   * halves, then right rows of both, each in row order); returns the number of left rows.
+   */
+  stitchPartition(begin: number, count: number, half: number, nl0: number, nl1: number): number {
+    const rows = this.rows;
+    const mid = begin + half;
+    rows.copyWithin(begin + nl0, mid, mid + nl1);
+    const nr0 = half - nl0;
+    const nr1 = count - half - nl1;
+    const at = begin + nl0 + nl1;
+    rows.set(this.tmp.subarray(0, nr0), at);
+    rows.set(this.tmp.subarray(half, half + nr1), at + nr0);
+    return nl0 + nl1;
+  }
+
+  /**
+   * Record the last tree's leaves for leafOfJob/scoreJob: segments of the row array (one per
+   * leaf, `rows` order) and the leaf values; at most 256 leaves.
+   */
+  setLeaves(numLeaves: number, leafBegin: Int32Array, leafCount: Int32Array, leafValue: ArrayLike<number>): void {
+    for (let l = 0; l < numLeaves; l++) {
+      this.segs[3 * l] = leafBegin[l];
+      this.segs[3 * l + 1] = leafBegin[l] + leafCount[l];
+      this.segs[3 * l + 2] = l;
+      this.leafValues[l] = leafValue[l];
+    }
+  }
+
+  /** leafOf[rows[i]] = leaf for the rows of leaf segments [from, to) (see setLeaves). */
+  fillLeafOf(from: number, to: number): void {
+    const rows = this.rows;
+    const leafOf = this.leafOf;
+    for (let sgm = from; sgm < to; sgm++) {
+      const e = this.segs[3 * sgm + 1];
+      const l = this.segs[3 * sgm + 2];
+      for (let i = this.segs[3 * sgm]; i < e; i++) leafOf[rows[i]] = l;
+    }
+  }
+
+  /** scores[offset + r] += leafValue[leafOf[r]] for rows r in [from, to). */
+  addScores(offset: number, from: number, to: number): void {
+    const sk = this.scores;
+    const leafOf = this.leafOf;
+    const lv = this.leafValues;
+    for (let r = from; r < to; r++) sk[offset + r] += lv[leafOf[r]];
+  }
+
+  /**
+   * Binary log-loss gradients and hessians of rows [from, to) from scores, labels and weights
+   * (the same arithmetic as binaryObjective's gradients, with class weights wPos and wNeg).
+   */
+  binaryGradients(wPos: number, wNeg: number, from: number, to: number): void {
+    const sc = this.scores;
+    const y = this.labels;
+    const wt = this.weights;
+    const grad = this.grad;
+    const hess = this.hess;
+    for (let i = from; i < to; i++) {
+      const p = 1 / (1 + Math.exp(-sc[i]));
+      const yi = y[i];
+      const w = (yi === 1 ? wPos : wNeg) * wt[i];
+      grad[i] = (p - yi) * w;
+      hess[i] = p * (1 - p) * w;
+    }
+  }
+
+  /** A worker job: fillLeafOf(from, to). */
+  leafOfJob(from: number, to: number): number[] {
+    return [JOB_LEAF_OF, this.rowsAddr, this.leafOfAddr, this.segsAddr, from, to];
+  }
+
+  /** A worker job: addScores(offset, from, to). */
+  scoreJob(offset: number, from: number, to: number): number[] {
+    return [JOB_SCORES, (this.scoresAddr >>> 3) + offset, this.leafOfAddr, this.leafValuesAddr >>> 3, from, to];
+  }
+
+  /** A worker job: binaryGradients(wPos, wNeg, from, to). */
+  binaryGradientsJob(wPos: number, wNeg: number, from: number, to: number): number[] {
+    this.consts[0] = wPos;
+    this.consts[1] = wNeg;
+    return [JOB_BINARY, this.scoresAddr >>> 3, this.labelsAddr >>> 3, this.weightsAddr >>> 3, this.gradAddr >>> 3, this.hessAddr >>> 3, this.constsAddr >>> 3, from, to];
+  }
+
   /** What a worker needs to run thread t's share: the job as plain numbers. */
   job(t: number, nPasses: number, sequential: boolean, begin: number, count: number, hist: number): number[] {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
@@ -563,22 +697,52 @@ export class WasmTrainingMemory {
 const CTRL_SEQ = 0;
 const CTRL_DONE = 1;
 const CTRL_JOB = 2;
+const CTRL_RESULT = 31;
 const JOB_EXIT = 2;
+const JOB_PARTITION = 3;
+const JOB_LEAF_OF = 4;
+const JOB_SCORES = 5;
+const JOB_BINARY = 6;
 
 const WORKER_SOURCE = `
 "use strict";
 const { workerData } = require("node:worker_threads");
 const ctrl = new Int32Array(workerData.ctrl);
 const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
-const histSeq = instance.exports.histSeq, histRows = instance.exports.histRows;
+const f64 = new Float64Array(workerData.memory.buffer), u8 = new Uint8Array(workerData.memory.buffer), u32 = new Uint32Array(workerData.memory.buffer), i32 = new Int32Array(workerData.memory.buffer);
+const histSeq = instance.exports.histSeq, histRows = instance.exports.histRows, partition = instance.exports.partition;
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${CTRL_SEQ}, seen);
   seen = Atomics.load(ctrl, ${CTRL_SEQ});
   const mode = ctrl[${CTRL_JOB}];
   if (mode === ${JOB_EXIT}) break;
-  const f = mode === 1 ? histSeq : histRows;
-  f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}]);
+  const a = ctrl.subarray(${CTRL_JOB + 1}, ${CTRL_JOB + 10});
+  if (mode === ${JOB_LEAF_OF}) {
+    // The same loops as WasmTrainingMemory.fillLeafOf / addScores / binaryGradients.
+    const rows = a[0] >>> 2, lo = a[1], sg = a[2] >>> 2;
+    for (let s = a[3]; s < a[4]; s++) {
+      const e = i32[sg + 3 * s + 1], l = i32[sg + 3 * s + 2];
+      for (let i = i32[sg + 3 * s]; i < e; i++) u8[lo + u32[rows + i]] = l;
+    }
+  } else if (mode === ${JOB_SCORES}) {
+    const sk = a[0], lo = a[1], lv = a[2];
+    for (let r = a[3]; r < a[4]; r++) f64[sk + r] += f64[lv + u8[lo + r]];
+  } else if (mode === ${JOB_BINARY}) {
+    const sc = a[0], y = a[1], wt = a[2], grad = a[3], hess = a[4], wPos = f64[a[5]], wNeg = f64[a[5] + 1];
+    for (let i = a[6]; i < a[7]; i++) {
+      const p = 1 / (1 + Math.exp(-f64[sc + i]));
+      const yi = f64[y + i];
+      const w = (yi === 1 ? wPos : wNeg) * f64[wt + i];
+      f64[grad + i] = (p - yi) * w;
+      f64[hess + i] = p * (1 - p) * w;
+    }
+  } else if (mode === ${JOB_PARTITION}) {
+    ctrl[${CTRL_RESULT}] = partition(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}]);
+  } else {
+    const f = mode === 1 ? histSeq : histRows;
+    f(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}], ctrl[${CTRL_JOB + 6}]);
+  }
   Atomics.store(ctrl, ${CTRL_DONE}, seen);
   Atomics.notify(ctrl, ${CTRL_DONE});
 }
@@ -591,7 +755,7 @@ export class WasmHistogramWorkers {
 
   constructor(mem: WasmTrainingMemory, numWorkers: number) {
     for (let w = 0; w < numWorkers; w++) {
-      const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+      const ctrl = new Int32Array(new SharedArrayBuffer(32 * 4));
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, module: mem.module, memory: mem.memory } });
       // Training is synchronous: the workers must never keep the process alive on their own.
       worker.unref();
@@ -611,6 +775,11 @@ export class WasmHistogramWorkers {
     h.seq++;
     Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
     Atomics.notify(h.ctrl, CTRL_SEQ);
+  }
+
+  /** Result of worker w's last partition job (its number of left rows); call after wait(w). */
+  result(w: number): number {
+    return this.workers[w].ctrl[CTRL_RESULT];
   }
 
   /** Block until worker w has finished its current job. */
