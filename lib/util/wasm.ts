@@ -7,6 +7,8 @@
  * functions; no tables, globals or data segments.
  */
 
+import { WorkbenchError } from "../errors.js";
+
 /** Value type codes. */
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -108,3 +110,9 @@ export interface WasmApi {
 
 /** The WebAssembly namespace, or undefined where the runtime has none (callers fall back to JavaScript). */
 export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** A shared memory of exactly `pages` 64 KiB pages (for kernels that worker threads run on the same data). */
+export function sharedWasmMemory(pages: number): WasmMemory<SharedArrayBuffer> {
+  if (wasmApi === undefined) throw new WorkbenchError("WebAssembly is not available in this runtime");
+  return new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) as WasmMemory<SharedArrayBuffer>;
+}
