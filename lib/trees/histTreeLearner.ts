@@ -297,27 +297,32 @@ export class HistTreeLearner {
     for (let g = 0; g < wasm.numGroups; g++) if (active[g] === 1) groups.push(g);
     const team = this.wasmWorkers === null ? 1 : this.wasmWorkers.size + 1;
     const per = Math.ceil(groups.length / team);
-    // The workers take full shares from the front and the main thread the rest: it also gathers
-    // the leaf's gradient pairs before the workers start, so it should get the smaller share.
-    const mainFrom = Math.min(groups.length, (team - 1) * per);
-    for (let t = 1; t < team; t++) {
-      const from = Math.min(groups.length, (t - 1) * per);
+    for (let t = 0; t < team; t++) {
+      const from = Math.min(groups.length, t * per);
       const to = Math.min(groups.length, from + per);
       this.wasmShare[t] = wasm.setGroups(t, groups, from, to);
     }
-    this.wasmShare[0] = wasm.setGroups(0, groups, mainFrom, groups.length);
-    this.wasmMainFrom = mainFrom;
+    this.wasmMainGroups = Math.min(groups.length, per);
     // Single-threaded leaves (small ones) use table 0 with every group.
     this.wasmAll = groups;
   }
 
   private wasmAll: number[] = [];
-  private wasmMainFrom = 0;
+  private wasmMainGroups = 0;
 
   private wasmHistograms(sequential: boolean, begin: number, count: number, histIndex: number): void {
     const wasm = this.wasm as WasmTrainingMemory;
-    if (!sequential) wasm.gather(begin, count);
     const workers = this.wasmWorkers;
+    if (!sequential) {
+      if (workers === null || count < WASM_PARALLEL_MIN_ROWS) wasm.gather(begin, count);
+      else {
+        // Each pair is copied on its own, so halves on two threads give the same leaf-order array.
+        const half = count >>> 1;
+        workers.start(0, wasm.gatherJob(begin, half, count));
+        wasm.gatherPart(begin, 0, half);
+        workers.wait(0);
+      }
+    }
     if (workers === null) {
       wasm.run(0, this.wasmShare[0], sequential, begin, count, histIndex);
       return;
@@ -326,7 +331,7 @@ export class HistTreeLearner {
       // Too small to share: the main thread takes every group, then gets its own share back.
       const all = this.wasmAll;
       wasm.run(0, wasm.setGroups(0, all, 0, all.length), sequential, begin, count, histIndex);
-      wasm.setGroups(0, all, this.wasmMainFrom, all.length);
+      wasm.setGroups(0, all, 0, this.wasmMainGroups);
       return;
     }
     let started = 0;

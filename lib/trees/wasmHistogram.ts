@@ -570,6 +570,16 @@ export class WasmTrainingMemory {
     this.gatherFn(this.rowsAddr + begin * 4, count, this.ghAddr, this.ghOrdAddr);
   }
 
+  /** Gather pairs [from, count) of the leaf at begin (gather() does all count); for splitting it between threads. */
+  gatherPart(begin: number, from: number, to: number): void {
+    this.gatherFn(this.rowsAddr + (begin + from) * 4, to - from, this.ghAddr, this.ghOrdAddr + from * 16);
+  }
+
+  /** A worker job: gatherPart(begin, from, to). */
+  gatherJob(begin: number, from: number, to: number): number[] {
+    return [JOB_GATHER, this.rowsAddr + (begin + from) * 4, to - from, this.ghAddr, this.ghOrdAddr + from * 16];
+  }
+
   /** Histogram the passes in thread t's table over a leaf (gathered first unless sequential), into histogram `hist` of the pool. */
   run(t: number, nPasses: number, sequential: boolean, begin: number, count: number, hist: number): void {
     const histAddr = this.poolAddr + hist * this.histDoubles * 8;
@@ -703,6 +713,7 @@ const JOB_PARTITION = 3;
 const JOB_LEAF_OF = 4;
 const JOB_SCORES = 5;
 const JOB_BINARY = 6;
+const JOB_GATHER = 7;
 
 const WORKER_SOURCE = `
 "use strict";
@@ -710,7 +721,7 @@ const { workerData } = require("node:worker_threads");
 const ctrl = new Int32Array(workerData.ctrl);
 const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
 const f64 = new Float64Array(workerData.memory.buffer), u8 = new Uint8Array(workerData.memory.buffer), u32 = new Uint32Array(workerData.memory.buffer), i32 = new Int32Array(workerData.memory.buffer);
-const histSeq = instance.exports.histSeq, histRows = instance.exports.histRows, partition = instance.exports.partition;
+const histSeq = instance.exports.histSeq, histRows = instance.exports.histRows, partition = instance.exports.partition, gather = instance.exports.gather;
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${CTRL_SEQ}, seen);
@@ -737,6 +748,8 @@ for (;;) {
       f64[grad + i] = (p - yi) * w;
       f64[hess + i] = p * (1 - p) * w;
     }
+  } else if (mode === ${JOB_GATHER}) {
+    gather(a[0], a[1], a[2], a[3]);
   } else if (mode === ${JOB_PARTITION}) {
     ctrl[${CTRL_RESULT}] = partition(ctrl[${CTRL_JOB + 1}], ctrl[${CTRL_JOB + 2}], ctrl[${CTRL_JOB + 3}], ctrl[${CTRL_JOB + 4}], ctrl[${CTRL_JOB + 5}]);
   } else {
