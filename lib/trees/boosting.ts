@@ -322,7 +322,7 @@ export function train(paramsInput: BoostingParamsInput, dataset: TreeDataset, op
   // Row-parallel binary gradients and score updates on the wasm workers, in wasm memory.
   const team = wasm !== null && K === 1 ? learner.wasmTeam : null;
   const classWeights = team !== null ? objective.classWeights : undefined;
-  const scores = wasm !== null ? wasm.scores : new Float64Array(K * n);
+  const scores = wasm !== null && team !== null ? wasm.scores : new Float64Array(K * n);
   if (wasm !== null && classWeights !== undefined) {
     for (let i = 0; i < n; i++) {
       wasm.labels[i] = y[i];
