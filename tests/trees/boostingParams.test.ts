@@ -102,6 +102,10 @@ describe("gradient boosting parameters", () => {
     // Raw scores (the sum of the leaves each row fell in) equal the 1-thread model's at every row.
     const ref = train({ ...params, histogramKernel: "js" }, weighted, { numBoostRound: 6 }).predictRaw(big.X);
     expect(Array.from(two.predictRaw(big.X))).toEqual(Array.from(ref));
+    // Regression: serial gradients, score updates shared by the threads.
+    const reg = { objective: "regression" as const, numLeaves: 15, seed: 3 };
+    const regOne = JSON.stringify(train({ ...reg, histogramKernel: "js" }, weighted, { numBoostRound: 4 }).toJSON().trees);
+    expect(JSON.stringify(train({ ...reg, histogramKernel: "wasm", numThreads: 2 }, weighted, { numBoostRound: 4 }).toJSON().trees)).toBe(regOne);
     // The weights matter, so a mix-up of weighted and unweighted gradients would show.
     expect(JSON.stringify(train({ ...params, histogramKernel: "wasm", numThreads: 2 }, big, { numBoostRound: 6 }).toJSON().trees)).not.toBe(js);
   });
