@@ -25,7 +25,7 @@ import { z } from "zod";
 import { defineExperiment } from "../lib/experiment/definition.js";
 import { IndustrialConfigSchema, INDUSTRIAL_FAULTS, INDUSTRIAL_STATES, simulateIndustrial } from "../lib/simulate/industrial.js";
 import { AnomalyPipelineConfigSchema, runAnomalyPipeline } from "../lib/anomaly/pipeline.js";
-import { thresholdSweepPlot } from "../lib/plot/thresholdSweep.js";
+import { thresholdSweepPlot } from "../lib/plot/threshold-sweep.js";
 import { logPlot } from "../lib/plot/artifacts.js";
 import { renderTable } from "../lib/util/table.js";
 import { explainEvents, explanationSentence } from "../lib/anomaly/explain.js";

@@ -23,11 +23,11 @@ import { defineExperiment } from "../lib/experiment/definition.js";
 import { ConfigError } from "../lib/errors.js";
 import type { Rng } from "../lib/util/random.js";
 import { simulateFleet, fleetDailySeries } from "../lib/simulate/fleet.js";
-import { multipleChangepoints } from "../lib/changepoint/multipleChangepoints.js";
+import { multipleChangepoints } from "../lib/changepoint/multiple-changepoints.js";
 import { createBocpd } from "../lib/changepoint/bocpd.js";
 import { poissonCusum } from "../lib/changepoint/cusum.js";
-import { chooseCusumThreshold } from "../lib/changepoint/cusumArl.js";
-import { chooseCusumThresholdExpected, chooseCusumThresholdGuaranteed } from "../lib/changepoint/cusumEstimated.js";
+import { chooseCusumThreshold } from "../lib/changepoint/cusum-arl.js";
+import { chooseCusumThresholdExpected, chooseCusumThresholdGuaranteed } from "../lib/changepoint/cusum-estimated.js";
 import { pelt } from "../lib/changepoint/pelt.js";
 import { extractEpisodes, type Episode } from "../lib/changepoint/episodes.js";
 import { detectionMetrics, type DetectionMetrics, type Regression } from "../lib/changepoint/metrics.js";
@@ -109,7 +109,7 @@ export const changepointSchema = z.strictObject({
           /** Target in-control average run length (days); sets the threshold h. */
           arl0: z.number().gt(1).default(365),
           /**
-           * How h accounts for lambda0 being estimated from the warm-up (lib/changepoint/cusumEstimated.ts):
+           * How h accounts for lambda0 being estimated from the warm-up (lib/changepoint/cusum-estimated.ts):
            * "plug-in" treats the estimate as the truth (false alarms then run well above 1000/arl0 per
            * 1000 days: Jones, Champ & Rigdon 2004); "expected" chooses h so that the expected alarm rate
            * over the estimate's bootstrap law is 1/arl0 (about nominal on average); "guaranteed" so that

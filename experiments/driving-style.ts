@@ -13,7 +13,7 @@ import { defineExperiment } from "../lib/experiment/definition.js";
 import { simulateVehicle, streamVehicle, type VehicleChunk } from "../lib/simulate/vehicle.js";
 import { slidingWindows, WINDOW_FEATURES, type SlidingWindows } from "../lib/features/windows.js";
 import { createStreamingScorer, quantile, type StreamPrediction } from "../lib/streaming/scorer.js";
-import { fitRandomForest } from "../lib/trees/randomForest.js";
+import { fitRandomForest } from "../lib/trees/random-forest.js";
 import { train } from "../lib/trees/boosting.js";
 import type { FeatureMatrix } from "../lib/trees/matrix.js";
 import { renderTable } from "../lib/util/table.js";

@@ -29,7 +29,7 @@ import { resultIndex } from "../lib/trial/replicate.js";
 import { ARMS, REPLICATE_METRICS, TrialSettingsSchema, trialCells } from "../lib/trial/settings.js";
 import { summarizeTrial, trialTables, type CellSummary } from "../lib/trial/summary.js";
 import { claimConclusion, conclusionMarkdown } from "../lib/trial/conclusion.js";
-import { crossEntropyImportanceSampling, crudeMonteCarlo, linearStressSimulator } from "../lib/sampling/rareProbability.js";
+import { crossEntropyImportanceSampling, crudeMonteCarlo, linearStressSimulator } from "../lib/sampling/rare-probability.js";
 
 export const rareEventsSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(20250101),

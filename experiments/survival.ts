@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { defineExperiment } from "../lib/experiment/definition.js";
 import { FleetConfigSchema, simulateFleet } from "../lib/simulate/fleet.js";
-import { fitKaplanMeier } from "../lib/survival/kaplanMeier.js";
+import { fitKaplanMeier } from "../lib/survival/kaplan-meier.js";
 import { multivariateLogrankTest } from "../lib/survival/logrank.js";
 import { fitWeibull } from "../lib/survival/weibull.js";
 import { fitCoxPH } from "../lib/survival/coxph.js";

@@ -46,8 +46,8 @@ export { runExperiment, planRuns, recordConfig } from "./experiment/runner.js";
 export type { RunExperimentOptions, ExperimentOutcome, RunOutcome } from "./experiment/runner.js";
 
 // ---- survival analysis
-export { fitKaplanMeier, KaplanMeierFit } from "./survival/kaplanMeier.js";
-export { fitNelsonAalen, NelsonAalenFit } from "./survival/nelsonAalen.js";
+export { fitKaplanMeier, KaplanMeierFit } from "./survival/kaplan-meier.js";
+export { fitNelsonAalen, NelsonAalenFit } from "./survival/nelson-aalen.js";
 export { logrankTest, multivariateLogrankTest } from "./survival/logrank.js";
 export type { LogrankResult, LogrankWeighting } from "./survival/logrank.js";
 export { fitWeibull, weibullModel, weibullFitFromJSON } from "./survival/weibull.js";
@@ -86,22 +86,22 @@ export {
 export type { WeibullSurvivalData, WeibullSurvivalFit, WeibullSurvivalOptions, HazardRatio } from "./bayes/models/weibull-survival.js";
 
 // ---- change points and detection metrics
-export { singleChangepoint } from "./changepoint/singleChangepoint.js";
-export type { SingleChangepointOptions, SingleChangepointResult } from "./changepoint/singleChangepoint.js";
-export { multipleChangepoints } from "./changepoint/multipleChangepoints.js";
-export type { MultipleChangepointOptions, MultipleChangepointResult } from "./changepoint/multipleChangepoints.js";
+export { singleChangepoint } from "./changepoint/single-changepoint.js";
+export type { SingleChangepointOptions, SingleChangepointResult } from "./changepoint/single-changepoint.js";
+export { multipleChangepoints } from "./changepoint/multiple-changepoints.js";
+export type { MultipleChangepointOptions, MultipleChangepointResult } from "./changepoint/multiple-changepoints.js";
 export { createBocpd, runBocpd, bocpdFromJSON, DEFAULT_MAX_RUNS } from "./changepoint/bocpd.js";
 export type { BocpdModel, BocpdOptions, BocpdSummary, BocpdDetector, BocpdSeriesResult, BocpdState } from "./changepoint/bocpd.js";
-export { gammaPosterior } from "./changepoint/gammaPoisson.js";
+export { gammaPosterior } from "./changepoint/gamma-poisson.js";
 export { poissonCusum } from "./changepoint/cusum.js";
 export type { PoissonCusumResult } from "./changepoint/cusum.js";
-export { poissonCusumArl, chooseCusumThreshold, MAX_CUSUM_ARL0 } from "./changepoint/cusumArl.js";
-export type { CusumThreshold } from "./changepoint/cusumArl.js";
-export { chooseCusumThresholdGuaranteed, chooseCusumThresholdExpected, warmupRateEstimate } from "./changepoint/cusumEstimated.js";
-export type { CusumEstimatedSetting, CusumEstimatedThreshold, CusumGuaranteedOptions, CusumExpectedOptions } from "./changepoint/cusumEstimated.js";
+export { poissonCusumArl, chooseCusumThreshold, MAX_CUSUM_ARL0 } from "./changepoint/cusum-arl.js";
+export type { CusumThreshold } from "./changepoint/cusum-arl.js";
+export { chooseCusumThresholdGuaranteed, chooseCusumThresholdExpected, warmupRateEstimate } from "./changepoint/cusum-estimated.js";
+export type { CusumEstimatedSetting, CusumEstimatedThreshold, CusumGuaranteedOptions, CusumExpectedOptions } from "./changepoint/cusum-estimated.js";
 export { pelt } from "./changepoint/pelt.js";
 export type { PeltOptions, PeltResult } from "./changepoint/pelt.js";
-export { hazardRatioPosterior, hazardRatioExceedance, hazardRatioQuantile } from "./changepoint/hazardRatio.js";
+export { hazardRatioPosterior, hazardRatioExceedance, hazardRatioQuantile } from "./changepoint/hazard-ratio.js";
 export { extractEpisodes, annotateEpisodes } from "./changepoint/episodes.js";
 export type { Episode, AnnotatedEpisode } from "./changepoint/episodes.js";
 export { detectionMetrics, bootstrapMean } from "./changepoint/metrics.js";
@@ -114,9 +114,9 @@ export type { Allocation } from "./sampling/stratified.js";
 export { horvitzThompson, horvitzThompsonDesignVariance, hajekRatio, selfNormalizedMean, kishEss, weightDiagnostics, gammaInterval, waldInterval } from "./sampling/estimators.js";
 export type { Estimate, WeightDiagnostics } from "./sampling/estimators.js";
 export { paretoK, fitGeneralizedPareto } from "./sampling/pareto.js";
-export { crudeMonteCarlo, shiftedImportanceSampling, crossEntropyShift, crossEntropyImportanceSampling, normalTail } from "./sampling/rareProbability.js";
+export { crudeMonteCarlo, shiftedImportanceSampling, crossEntropyShift, crossEntropyImportanceSampling, normalTail } from "./sampling/rare-probability.js";
 export { buildTrialWorld, TrialWorldSchema } from "./trial/world.js";
-export { fitRiskModel, riskModelFromJSON } from "./trial/riskModel.js";
+export { fitRiskModel, riskModelFromJSON } from "./trial/risk-model.js";
 export { planTrial } from "./trial/plan.js";
 export { runReplicates } from "./trial/harness.js";
 export { TrialSettingsSchema, ARMS } from "./trial/settings.js";
@@ -128,14 +128,14 @@ export { train, Booster } from "./trees/boosting.js";
 export type { TreeDataset, TrainOptions, BoostingCallback, IterationRecord, PredictOptions } from "./trees/boosting.js";
 export { boostingParamsSchema } from "./trees/params.js";
 export type { BoostingParamsInput } from "./trees/params.js";
-export { fitRandomForest, RandomForestClassifier } from "./trees/randomForest.js";
-export { fitIsolationForest, fitIsolationForestFrom, IsolationForest } from "./trees/isolationForest.js";
-export { rocAuc, rocCurve } from "./metrics/rocAuc.js";
-export { averagePrecision, prAuc, precisionRecallCurve } from "./metrics/averagePrecision.js";
-export { logLoss, multiclassLogLoss } from "./metrics/logLoss.js";
-export { confusionMatrix, binaryConfusion, precisionRecallF1 } from "./metrics/thresholdMetrics.js";
-export { thresholdSweep, recallAtPrecision, bestF1Threshold } from "./metrics/thresholdSweep.js";
-export { calibrationCurve } from "./metrics/calibrationCurve.js";
+export { fitRandomForest, RandomForestClassifier } from "./trees/random-forest.js";
+export { fitIsolationForest, fitIsolationForestFrom, IsolationForest } from "./trees/isolation-forest.js";
+export { rocAuc, rocCurve } from "./metrics/roc-auc.js";
+export { averagePrecision, prAuc, precisionRecallCurve } from "./metrics/average-precision.js";
+export { logLoss, multiclassLogLoss } from "./metrics/log-loss.js";
+export { confusionMatrix, binaryConfusion, precisionRecallF1 } from "./metrics/threshold-metrics.js";
+export { thresholdSweep, recallAtPrecision, bestF1Threshold } from "./metrics/threshold-sweep.js";
+export { calibrationCurve } from "./metrics/calibration-curve.js";
 
 // ---- simulators and data validation
 export { FleetConfigSchema, simulateFleet, createFleetSimulation, fleetDailySeries, aggregateTripsDaily, writeFleet, ROAD_TYPES, WEATHER, TIMES_OF_DAY, DRIVING_MODES } from "./simulate/fleet.js";
@@ -165,7 +165,7 @@ export { tracePlot, rankPlot } from "./plot/trace.js";
 export { densityPlot, kernelDensity } from "./plot/density.js";
 export { changeSeriesPlot } from "./plot/changepoint.js";
 export { rocPlot, prPlot } from "./plot/classification.js";
-export { thresholdSweepPlot } from "./plot/thresholdSweep.js";
+export { thresholdSweepPlot } from "./plot/threshold-sweep.js";
 export { shapSummaryPlot, shapImportance } from "./plot/shap.js";
 export { armComparisonPlot } from "./plot/arms.js";
 export type { ArmEstimate } from "./plot/arms.js";
@@ -211,7 +211,7 @@ export { populationStabilityIndex, ksStatistic, featureDrift } from "./anomaly/d
 // ---- notebooks, reports and reproduction
 export { notebookRun, underNotebookRunner } from "./notebook/context.js";
 export { runNotebook } from "./notebook/runner.js";
-export { notebookToHtml } from "./report/notebookHtml.js";
+export { notebookToHtml } from "./report/notebook-html.js";
 export { htmlTable, htmlPage } from "./report/html.js";
-export { buildRunReport } from "./report/runReport.js";
+export { buildRunReport } from "./report/run-report.js";
 export { reproduceRun } from "./report/reproduce.js";

@@ -17,9 +17,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBocpd, DEFAULT_MAX_RUNS, runBocpd, type BocpdModel } from "../../lib/changepoint/bocpd.js";
-import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
+import { multipleChangepoints } from "../../lib/changepoint/multiple-changepoints.js";
 import { pelt } from "../../lib/changepoint/pelt.js";
-import { singleChangepoint } from "../../lib/changepoint/singleChangepoint.js";
+import { singleChangepoint } from "../../lib/changepoint/single-changepoint.js";
 import { createRng } from "../../lib/util/random.js";
 
 const full = process.argv.includes("--full");

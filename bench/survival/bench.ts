@@ -18,7 +18,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fitCoxPH } from "../../lib/survival/coxph.js";
-import { fitKaplanMeier } from "../../lib/survival/kaplanMeier.js";
+import { fitKaplanMeier } from "../../lib/survival/kaplan-meier.js";
 import { logrankTest } from "../../lib/survival/logrank.js";
 import { fitWeibull } from "../../lib/survival/weibull.js";
 import { createRng } from "../../lib/util/random.js";

@@ -15,10 +15,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { rocAuc } from "../../lib/metrics/rocAuc.js";
+import { rocAuc } from "../../lib/metrics/roc-auc.js";
 import { train } from "../../lib/trees/boosting.js";
-import { fitIsolationForest } from "../../lib/trees/isolationForest.js";
-import { fitRandomForest } from "../../lib/trees/randomForest.js";
+import { fitIsolationForest } from "../../lib/trees/isolation-forest.js";
+import { fitRandomForest } from "../../lib/trees/random-forest.js";
 import { makeAnomalies, makeBinary, writeRaw } from "./data.js";
 import type { FeatureMatrix } from "../../lib/trees/matrix.js";
 

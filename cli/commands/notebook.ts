@@ -12,7 +12,7 @@ import { readNotebook, serializeNotebook } from "../../lib/notebook/nbformat.js"
 import { fromPercent } from "../../lib/notebook/percent.js";
 import { parseParameterArgs } from "../../lib/notebook/parameters.js";
 import { describeFailure, runNotebook, type NotebookRunResult } from "../../lib/notebook/runner.js";
-import { notebookToHtml } from "../../lib/report/notebookHtml.js";
+import { notebookToHtml } from "../../lib/report/notebook-html.js";
 import { renderTable } from "../../lib/util/table.js";
 import { out, projectRoot, type GlobalOptions } from "../common.js";
 

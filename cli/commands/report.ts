@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { buildRunReport } from "../../lib/report/runReport.js";
+import { buildRunReport } from "../../lib/report/run-report.js";
 import { out, trackerFrom } from "../common.js";
 
 /** Register the `report` command. */

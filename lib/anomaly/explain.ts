@@ -1,13 +1,13 @@
 /**
  * Per-event explanations of isolation-forest anomaly scores. The forest's raw output is the mean
- * path length E[h(x)]; exact path-dependent TreeSHAP (lib/trees/treeShap.ts) applies to isolation
+ * path length E[h(x)]; exact path-dependent TreeSHAP (lib/trees/tree-shap.ts) applies to isolation
  * trees unchanged, with the leaf value depth + c(n) and the training cover as the conditional
  * distribution. A feature whose SHAP value is negative shortens the path, i.e. pushes the row
  * towards "anomalous"; its share of the total shortening is its attribution.
  */
 import { DataError } from "../errors.js";
 import type { FeatureMatrix } from "../trees/matrix.js";
-import { treeShapInto } from "../trees/treeShap.js";
+import { treeShapInto } from "../trees/tree-shap.js";
 import { SENSOR_CHANNELS, SENSOR_FAMILIES, type SensorChannel, type SensorFamily } from "../features/industrial.js";
 import type { AnomalyModel } from "./model.js";
 import type { AnomalyEvent } from "./events.js";

@@ -6,7 +6,7 @@
  */
 import { DataError } from "../errors.js";
 import type { Rng } from "../util/random.js";
-import { averagePathLength, fitIsolationForest, fitIsolationForestFrom, IsolationForest, type IsolationForestJSON, type IsolationForestParams } from "../trees/isolationForest.js";
+import { averagePathLength, fitIsolationForest, fitIsolationForestFrom, IsolationForest, type IsolationForestJSON, type IsolationForestParams } from "../trees/isolation-forest.js";
 import type { FeatureMatrix } from "../trees/matrix.js";
 
 /** Rows scaled and scored per block by AnomalyModel.score (256 rows x 102 features = 209 KB: stays in L2 while all trees walk it). */

@@ -32,8 +32,8 @@
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
 import type { Rng } from "../util/random.js";
-import { rocAuc } from "../metrics/rocAuc.js";
-import { ratesFromCounts } from "../metrics/thresholdMetrics.js";
+import { rocAuc } from "../metrics/roc-auc.js";
+import { ratesFromCounts } from "../metrics/threshold-metrics.js";
 import { extractIndustrialFeatures, IndustrialFeatureConfigSchema, type IndustrialColumns, type IndustrialFeatures } from "../features/industrial.js";
 import { fitAnomalyModel, type AnomalyModel } from "./model.js";
 import { chooseThreshold, deviceSequence, leaveOneDeviceOut, perFaultRecall, persistentFlags, persistentSweep, type FaultRecall, type SweepRow } from "./thresholds.js";

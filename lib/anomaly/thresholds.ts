@@ -4,7 +4,7 @@
  * best F1), and recall per fault type at a chosen threshold.
  */
 import { DataError } from "../errors.js";
-import { ratesFromCounts } from "../metrics/thresholdMetrics.js";
+import { ratesFromCounts } from "../metrics/threshold-metrics.js";
 import type { ThresholdChoice } from "./model.js";
 
 /** One row of a percentile threshold sweep. */

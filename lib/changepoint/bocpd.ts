@@ -18,7 +18,7 @@
  * them); the summary is one reused object, so an update allocates nothing. The per-run work left
  * is one exp and one log1p (a short series for long runs); everything that depends on the run
  * length only (the Student-t normalizing constant) is tabulated once. The two loops, the pruning
- * scan and the summary sums run in a small WebAssembly kernel (wasmBocpd.ts; the Poisson model for
+ * scan and the summary sums run in a small WebAssembly kernel (wasm-bocpd.ts; the Poisson model for
  * counts <= 16, the Normal model always; option engine "js" keeps JavaScript): 1.5-2.3x the
  * throughput of the same loops in V8's JavaScript (CPU time, bench/changepoint/bench.ts).
  *
@@ -41,7 +41,7 @@
 import { ConfigError } from "../errors.js";
 import { expNonPositive, gammaCdf, lgamma, log1pNonNegative, logRising } from "./special.js";
 import { checkCountObservation, checkRealObservation, validateCounts, validateReal } from "./validate.js";
-import { ARRAYS, createPoissonKernel, type PoissonKernel } from "./wasmBocpd.js";
+import { ARRAYS, createPoissonKernel, type PoissonKernel } from "./wasm-bocpd.js";
 
 /** Observation model of a BOCPD detector. */
 export type BocpdModel =
@@ -62,7 +62,7 @@ export interface BocpdOptions {
   /** k of the summary's P(run length <= k) (default 5). */
   readonly shortRun?: number;
   /**
-   * "wasm" (default): the update loops run in a small WebAssembly kernel (lib/changepoint/wasmBocpd.ts;
+   * "wasm" (default): the update loops run in a small WebAssembly kernel (lib/changepoint/wasm-bocpd.ts;
    * Poisson counts above 16 stay in JavaScript), falling back to JavaScript where WebAssembly is
    * unavailable; "js": always JavaScript. Both give the same posteriors to about 1e-13.
    */
@@ -255,7 +255,7 @@ class Bocpd implements BocpdDetector {
       return b;
     };
     if (kernel !== null) {
-      // The kernel's arrays are views into its memory, in the layout wasmBocpd.ts expects.
+      // The kernel's arrays are views into its memory, in the layout wasm-bocpd.ts expects.
       const view = (j: number): Float64Array => new Float64Array(kernel.memory.buffer, ARRAYS + 8 * cap * j, cap);
       this.prob = keep(this.prob, view(0));
       this.s1 = keep(this.s1, view(1));

@@ -5,8 +5,8 @@
  * alarm days. Pure functions of plain arrays, so every detector is judged by the same rule.
  */
 import { ConfigError, DataError } from "../errors.js";
-import { gammaPosterior, resolveGammaPrior, type GammaPosteriorSummary, type GammaPrior } from "./gammaPoisson.js";
-import { hazardRatioPosterior, type HazardRatioSummary } from "./hazardRatio.js";
+import { gammaPosterior, resolveGammaPrior, type GammaPosteriorSummary, type GammaPrior } from "./gamma-poisson.js";
+import { hazardRatioPosterior, type HazardRatioSummary } from "./hazard-ratio.js";
 import { validateCounts } from "./validate.js";
 
 /** One regression episode. */
@@ -92,7 +92,7 @@ export interface AnnotateOptions {
 
 /**
  * Attach to each episode the Gamma posteriors of its rate and of a baseline window just before it,
- * and the exact posterior of their hazard ratio (see hazardRatio.ts).
+ * and the exact posterior of their hazard ratio (see hazard-ratio.ts).
  */
 export function annotateEpisodes(
   episodes: readonly Episode[],

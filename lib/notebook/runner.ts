@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { WorkbenchError } from "../errors.js";
 import { configHash } from "../config/canonical.js";
-import { notebookToHtml } from "../report/notebookHtml.js";
+import { notebookToHtml } from "../report/notebook-html.js";
 import type { ActiveRun } from "../tracking/run.js";
 import { createTracker, type Tracker } from "../tracking/tracker.js";
 import { NOTEBOOK_RUN_ENV } from "./context.js";

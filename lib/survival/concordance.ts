@@ -10,7 +10,7 @@
 
 import { DataError } from "../errors.js";
 import { checkSurvivalData, describeRows } from "./data.js";
-import { argsort } from "./eventTable.js";
+import { argsort } from "./event-table.js";
 
 /** Counts behind a concordance index. */
 export interface ConcordanceCounts {

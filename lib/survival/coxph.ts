@@ -18,7 +18,7 @@
  */
 
 import { checkSurvivalData, checkTimes, packCovariates, type Covariates, type SurvivalData } from "./data.js";
-import { argsort, lastIndexAtOrBefore } from "./eventTable.js";
+import { argsort, lastIndexAtOrBefore } from "./event-table.js";
 import { chiSquaredSurvival, criticalZ, twoSidedNormalP } from "./distributions.js";
 import { concordanceIndex } from "./concordance.js";
 import { cholesky, choleskyInverse, choleskySolve } from "./linalg.js";

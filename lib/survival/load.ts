@@ -5,8 +5,8 @@
 
 import { CoxPHFit } from "./coxph.js";
 import { exponentialModel } from "./exponential.js";
-import { KaplanMeierFit } from "./kaplanMeier.js";
-import { NelsonAalenFit } from "./nelsonAalen.js";
+import { KaplanMeierFit } from "./kaplan-meier.js";
+import { NelsonAalenFit } from "./nelson-aalen.js";
 import { parametricFitFromJSON, type ParametricUnivariateFit, type ParametricUnivariateModel } from "./parametric.js";
 import { weibullModel } from "./weibull.js";
 import { DataError } from "../errors.js";

@@ -7,9 +7,9 @@
  */
 
 import { checkSurvivalData, describeRows, type CheckedSurvivalData, type SurvivalData } from "./data.js";
-import { argsort } from "./eventTable.js";
+import { argsort } from "./event-table.js";
 import { chiSquaredSurvival } from "./distributions.js";
-import { fitKaplanMeier } from "./kaplanMeier.js";
+import { fitKaplanMeier } from "./kaplan-meier.js";
 import { cholesky, choleskySolve, symmetricPseudoInverse } from "./linalg.js";
 import { DataError, ConfigError } from "../errors.js";
 

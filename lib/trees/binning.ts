@@ -8,7 +8,7 @@
 import { DataError } from "../errors.js";
 import type { Rng } from "../util/random.js";
 import type { FeatureMatrix } from "./matrix.js";
-import { radixSortFloat64 } from "./sortPairs.js";
+import { radixSortFloat64 } from "./sort-pairs.js";
 
 /** Categorical values must be integers below this bound (split sets are stored as bitsets). */
 export const MAX_CATEGORY = 0x100000;

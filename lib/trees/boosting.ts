@@ -1,8 +1,8 @@
 /**
  * LightGBM-style gradient boosting: `train(params, dataset, { numBoostRound, validSets,
  * callbacks, earlyStoppingRounds })` returns a Booster. Histogram-based, leaf-wise trees on
- * features binned once into uint8 codes; see histTreeLearner.ts for the growth and
- * splitFinder.ts for the gain.
+ * features binned once into uint8 codes; see hist-tree-learner.ts for the growth and
+ * split-finder.ts for the gain.
  *
  * Bad input, decided here once: NaN is a missing value and follows each split's learned default
  * side (for features that had no NaN in training: the side that held more training rows);
@@ -13,9 +13,9 @@
 import { ConfigError, DataError } from "../errors.js";
 import { createRng, type Rng } from "../util/random.js";
 import { binMatrix, buildBinMappers } from "./binning.js";
-import { defaultMetric, evaluateMetric, higherIsBetter } from "./evalMetrics.js";
-import { FlatForest } from "./flatForest.js";
-import { HistTreeLearner } from "./histTreeLearner.js";
+import { defaultMetric, evaluateMetric, higherIsBetter } from "./eval-metrics.js";
+import { FlatForest } from "./flat-forest.js";
+import { HistTreeLearner } from "./hist-tree-learner.js";
 import { checkFeatureCount, toMatrix, type FeatureMatrix, type MatrixInput } from "./matrix.js";
 import {
   binaryObjective,
@@ -28,8 +28,8 @@ import {
 } from "./objectives.js";
 import { resolveBoostingParams, type BoostingParams, type BoostingParamsInput, type MetricName } from "./params.js";
 import { leafIndexOf, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from "./tree.js";
-import { treeShapInto } from "./treeShap.js";
-import { WasmTrainingMemory } from "./wasmHistogram.js";
+import { treeShapInto } from "./tree-shap.js";
+import { WasmTrainingMemory } from "./wasm-histogram.js";
 
 /** Training or validation data: features, labels and optional sample weights. */
 export interface TreeDataset {

@@ -17,7 +17,7 @@
  * The rate estimates, in contrast, are design-based (Horvitz-Thompson / Hajek), unbiased whatever
  * the model.
  */
-import { chooseCusumThreshold } from "../changepoint/cusumArl.js";
+import { chooseCusumThreshold } from "../changepoint/cusum-arl.js";
 import { importanceInclusion, mixInclusion } from "../sampling/inclusion.js";
 import { allocate, quantileStrata, stratifiedInclusion } from "../sampling/stratified.js";
 import { ARMS, type TrialSettings } from "./settings.js";

@@ -18,7 +18,7 @@ import { z } from "zod";
 import { DataError } from "../errors.js";
 import { createFleetSimulation, ROAD_TYPES, WEATHER, TIMES_OF_DAY, DRIVING_MODES } from "../simulate/fleet.js";
 import type { Rng } from "../util/random.js";
-import { fitRiskModel, type RiskModelJSON } from "./riskModel.js";
+import { fitRiskModel, type RiskModelJSON } from "./risk-model.js";
 
 /** Config of the simulated world. */
 export const TrialWorldSchema = z

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fitAnomalyModel } from "../../lib/anomaly/model.js";
-import { fitIsolationForest } from "../../lib/trees/isolationForest.js";
+import { fitIsolationForest } from "../../lib/trees/isolation-forest.js";
 import { createRng } from "../../lib/util/random.js";
 
 describe("AnomalyModel.score", () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bocpdFromJSON, createBocpd, runBocpd, type BocpdModel, type BocpdState } from "../../lib/changepoint/bocpd.js";
-import { poissonKernelAvailable } from "../../lib/changepoint/wasmBocpd.js";
-import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
+import { poissonKernelAvailable } from "../../lib/changepoint/wasm-bocpd.js";
+import { multipleChangepoints } from "../../lib/changepoint/multiple-changepoints.js";
 import { createRng } from "../../lib/util/random.js";
 import { COAL, COAL_START_YEAR } from "./helpers.js";
 

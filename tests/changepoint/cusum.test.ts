@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { poissonCusum, poissonCusumReference } from "../../lib/changepoint/cusum.js";
-import { chooseCusumThreshold, MAX_CUSUM_ARL0, poissonCusumArl } from "../../lib/changepoint/cusumArl.js";
+import { chooseCusumThreshold, MAX_CUSUM_ARL0, poissonCusumArl } from "../../lib/changepoint/cusum-arl.js";
 import { ConfigError } from "../../lib/errors.js";
 import { createRng } from "../../lib/util/random.js";
 

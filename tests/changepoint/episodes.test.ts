@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { annotateEpisodes, extractEpisodes } from "../../lib/changepoint/episodes.js";
-import { hazardRatioExceedance } from "../../lib/changepoint/hazardRatio.js";
+import { hazardRatioExceedance } from "../../lib/changepoint/hazard-ratio.js";
 import { bootstrapMean, detectionMetrics } from "../../lib/changepoint/metrics.js";
 import { createRng } from "../../lib/util/random.js";
 import { DataError } from "../../lib/errors.js";

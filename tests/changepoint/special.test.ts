@@ -2,13 +2,13 @@ import gammaln from "@stdlib/math-base-special-gammaln";
 import gammainc from "@stdlib/math-base-special-gammainc";
 import { describe, expect, it } from "vitest";
 import { expNonPositive, lgamma, log1pNonNegative, logRising } from "../../lib/changepoint/special.js";
-import { createPoissonKernel } from "../../lib/changepoint/wasmBocpd.js";
+import { createPoissonKernel } from "../../lib/changepoint/wasm-bocpd.js";
 import {
   hazardRatioCdf,
   hazardRatioExceedance,
   hazardRatioPosterior,
   hazardRatioQuantile,
-} from "../../lib/changepoint/hazardRatio.js";
+} from "../../lib/changepoint/hazard-ratio.js";
 
 describe("lgamma", () => {
   it("matches stdlib gammaln to 1e-14 relative over 1e-8..1e12", () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../lib/errors.js";
-import { averagePrecision, precisionRecallCurve } from "../../lib/metrics/averagePrecision.js";
-import { calibrationCurve } from "../../lib/metrics/calibrationCurve.js";
-import { logLoss, multiclassLogLoss } from "../../lib/metrics/logLoss.js";
-import { rocAuc } from "../../lib/metrics/rocAuc.js";
-import { confusionMatrix, precisionRecallF1 } from "../../lib/metrics/thresholdMetrics.js";
-import { bestF1Threshold, recallAtPrecision, thresholdSweep } from "../../lib/metrics/thresholdSweep.js";
+import { averagePrecision, precisionRecallCurve } from "../../lib/metrics/average-precision.js";
+import { calibrationCurve } from "../../lib/metrics/calibration-curve.js";
+import { logLoss, multiclassLogLoss } from "../../lib/metrics/log-loss.js";
+import { rocAuc } from "../../lib/metrics/roc-auc.js";
+import { confusionMatrix, precisionRecallF1 } from "../../lib/metrics/threshold-metrics.js";
+import { bestF1Threshold, recallAtPrecision, thresholdSweep } from "../../lib/metrics/threshold-sweep.js";
 
 interface Case {
   name: string;

@@ -7,7 +7,7 @@ import type { Figure } from "../../lib/plot/render.js";
 import { metricSweepPlot, runMetricPlot } from "../../lib/plot/runs.js";
 import { shapSummaryPlot } from "../../lib/plot/shap.js";
 import { survivalPlot } from "../../lib/plot/survival.js";
-import { thresholdSweepPlot } from "../../lib/plot/thresholdSweep.js";
+import { thresholdSweepPlot } from "../../lib/plot/threshold-sweep.js";
 import { rankPlot, tracePlot } from "../../lib/plot/trace.js";
 import { createRng } from "../../lib/util/random.js";
 import { seededChains, seededCounts, seededScores, seededSurvival } from "./fixtures.js";

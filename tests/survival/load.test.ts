@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadSurvivalFit } from "../../lib/survival/load.js";
-import { fitKaplanMeier, KaplanMeierFit } from "../../lib/survival/kaplanMeier.js";
-import { fitNelsonAalen, NelsonAalenFit } from "../../lib/survival/nelsonAalen.js";
+import { fitKaplanMeier, KaplanMeierFit } from "../../lib/survival/kaplan-meier.js";
+import { fitNelsonAalen, NelsonAalenFit } from "../../lib/survival/nelson-aalen.js";
 import { fitWeibull } from "../../lib/survival/weibull.js";
 import { fitExponential } from "../../lib/survival/exponential.js";
 import { CoxPHFit, fitCoxPH } from "../../lib/survival/coxph.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DataError } from "../../lib/errors.js";
-import { rocAuc } from "../../lib/metrics/rocAuc.js";
-import { logLoss, multiclassLogLoss } from "../../lib/metrics/logLoss.js";
+import { rocAuc } from "../../lib/metrics/roc-auc.js";
+import { logLoss, multiclassLogLoss } from "../../lib/metrics/log-loss.js";
 import { Booster, train, type IterationRecord } from "../../lib/trees/boosting.js";
 import { createRng } from "../../lib/util/random.js";
 import { readCsv, reference, sliceRows, takeRows } from "./fixtures.js";

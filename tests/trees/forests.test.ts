@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../lib/errors.js";
-import { rocAuc } from "../../lib/metrics/rocAuc.js";
-import { averagePathLength, fitIsolationForest, IsolationForest } from "../../lib/trees/isolationForest.js";
-import { fitRandomForest, RandomForestClassifier } from "../../lib/trees/randomForest.js";
+import { rocAuc } from "../../lib/metrics/roc-auc.js";
+import { averagePathLength, fitIsolationForest, IsolationForest } from "../../lib/trees/isolation-forest.js";
+import { fitRandomForest, RandomForestClassifier } from "../../lib/trees/random-forest.js";
 import { readCsv, reference, sliceRows } from "./fixtures.js";
 
 const forest = readCsv("forest.csv");

@@ -5,7 +5,7 @@ import { runReplicates } from "../../lib/trial/harness.js";
 import { drawOutcomes, drawReplicateNumbers, replicateOnset, resultIndex, runReplicate, ReplicateScratch } from "../../lib/trial/replicate.js";
 import { ARMS, REPLICATE_METRICS, TrialSettingsSchema, trialCells, type TrialSettingsInput } from "../../lib/trial/settings.js";
 import { summarizeTrial, judge } from "../../lib/trial/summary.js";
-import { fitRiskModel } from "../../lib/trial/riskModel.js";
+import { fitRiskModel } from "../../lib/trial/risk-model.js";
 import { createRng } from "../../lib/util/random.js";
 
 // A small world: 30 monitored days x 2000 trips, so a replicate costs a few milliseconds.

@@ -7,11 +7,11 @@
  */
 import { DataError } from "../errors.js";
 import { createRng, type Rng } from "../util/random.js";
-import { FlatForest } from "./flatForest.js";
+import { FlatForest } from "./flat-forest.js";
 import { checkFeatureCount, toMatrix, type FeatureMatrix, type MatrixInput } from "./matrix.js";
-import { sortPairs } from "./sortPairs.js";
+import { sortPairs } from "./sort-pairs.js";
 import { NodeKind, TreeBuilder, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from "./tree.js";
-import { treeShapInto } from "./treeShap.js";
+import { treeShapInto } from "./tree-shap.js";
 
 /** Settings of a random forest (scikit-learn's names in camelCase). */
 export interface RandomForestParams {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyNotebook } from "../../lib/notebook/nbformat.js";
-import { notebookToHtml } from "../../lib/report/notebookHtml.js";
+import { notebookToHtml } from "../../lib/report/notebook-html.js";
 
 describe("executed notebook to HTML", () => {
   const nb = emptyNotebook();

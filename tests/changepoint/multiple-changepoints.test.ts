@@ -1,7 +1,7 @@
 import gammaln from "@stdlib/math-base-special-gammaln";
 import { describe, expect, it } from "vitest";
-import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
-import type { SegmentLengthPrior } from "../../lib/changepoint/segmentPrior.js";
+import { multipleChangepoints } from "../../lib/changepoint/multiple-changepoints.js";
+import type { SegmentLengthPrior } from "../../lib/changepoint/segment-prior.js";
 import { createRng } from "../../lib/util/random.js";
 import { COAL, COAL_START_YEAR, logSumExp, segmentMarginalClosedForm } from "./helpers.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitKaplanMeier, KaplanMeierFit } from "../../lib/survival/kaplanMeier.js";
+import { fitKaplanMeier, KaplanMeierFit } from "../../lib/survival/kaplan-meier.js";
 import { DataError } from "../../lib/errors.js";
 import { expectClose, loadFixture, type KmFx } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fitKaplanMeier } from "../../lib/survival/kaplanMeier.js";
-import { fitNelsonAalen } from "../../lib/survival/nelsonAalen.js";
+import { fitKaplanMeier } from "../../lib/survival/kaplan-meier.js";
+import { fitNelsonAalen } from "../../lib/survival/nelson-aalen.js";
 import { multivariateLogrankTest } from "../../lib/survival/logrank.js";
 import { fitWeibull } from "../../lib/survival/weibull.js";
 import { fitExponential } from "../../lib/survival/exponential.js";

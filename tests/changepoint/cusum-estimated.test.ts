@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { poissonCusumReference } from "../../lib/changepoint/cusum.js";
-import { chooseCusumThreshold, poissonCusumArl } from "../../lib/changepoint/cusumArl.js";
+import { chooseCusumThreshold, poissonCusumArl } from "../../lib/changepoint/cusum-arl.js";
 import {
   chooseCusumThresholdExpected,
   chooseCusumThresholdGuaranteed,
   warmupRateEstimate,
-} from "../../lib/changepoint/cusumEstimated.js";
+} from "../../lib/changepoint/cusum-estimated.js";
 import { ConfigError } from "../../lib/errors.js";
 import { createRng } from "../../lib/util/random.js";
 

@@ -128,7 +128,7 @@ function interpolated(c: number, m: number, mean: number, N: number, sizes: numb
 /**
  * ARL as a function of the threshold on one lattice: `arlAt(n)` is the ARL at h = n / resolution for
  * every n <= states, from one factorization pair (internal: the estimated-parameter thresholds of
- * cusumEstimated.ts evaluate many charts on a common lattice this way).
+ * cusum-estimated.ts evaluate many charts on a common lattice this way).
  */
 export function cusumArlCurve(
   setting: CusumArlSetting,
@@ -170,7 +170,7 @@ export const MAX_CUSUM_ARL0 = 1e9;
  * Choose the CUSUM threshold h whose in-control ARL0 first reaches the target.
  *
  * `rate` (default lambda0) is the true rate the ARL0 is computed at: a chart built from lambda0 but
- * run on a process at `rate` (what the estimated-parameter thresholds of cusumEstimated.ts need).
+ * run on a process at `rate` (what the estimated-parameter thresholds of cusum-estimated.ts need).
  */
 export function chooseCusumThreshold(
   setting: CusumArlSetting & { readonly arl0: number },

@@ -1,6 +1,6 @@
 /** Validation metrics computed during boosting from raw scores (row-major, numClass columns). */
-import { averagePrecision } from "../metrics/averagePrecision.js";
-import { rocAuc } from "../metrics/rocAuc.js";
+import { averagePrecision } from "../metrics/average-precision.js";
+import { rocAuc } from "../metrics/roc-auc.js";
 import type { MetricName } from "./params.js";
 
 /** Whether a larger value of the metric is better. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crossEntropyImportanceSampling, crossEntropyShift, crudeMonteCarlo, gaussianTailIsRelativeError, linearStressSimulator, normalTail, shiftedImportanceSampling } from "../../lib/sampling/rareProbability.js";
+import { crossEntropyImportanceSampling, crossEntropyShift, crudeMonteCarlo, gaussianTailIsRelativeError, linearStressSimulator, normalTail, shiftedImportanceSampling } from "../../lib/sampling/rare-probability.js";
 import { createRng } from "../../lib/util/random.js";
 
 const tail = (x: Float64Array): number => x[0];

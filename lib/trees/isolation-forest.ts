@@ -8,7 +8,7 @@
  */
 import { DataError } from "../errors.js";
 import { createRng, type Rng } from "../util/random.js";
-import { FlatForest } from "./flatForest.js";
+import { FlatForest } from "./flat-forest.js";
 import { checkFeatureCount, toMatrix, type FeatureMatrix, type MatrixInput } from "./matrix.js";
 import { NodeKind, TreeBuilder, treeFromJSON, treeToJSON, type Tree, type TreeJSON } from "./tree.js";
 

@@ -11,9 +11,9 @@
  */
 
 import { checkSurvivalData, checkTimes, type SurvivalData } from "./data.js";
-import { buildEventTable, type EventTable } from "./eventTable.js";
+import { buildEventTable, type EventTable } from "./event-table.js";
 import { criticalZ } from "./distributions.js";
-import { populationForIncrements, stepLookup } from "./kaplanMeier.js";
+import { populationForIncrements, stepLookup } from "./kaplan-meier.js";
 import { decodeArray, decodeNumber, encodeArray, expectKind, type JsonNumber } from "./serialize.js";
 import { DataError } from "../errors.js";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { train } from "../../lib/trees/boosting.js";
 import type { FeatureMatrix } from "../../lib/trees/matrix.js";
-import { fitRandomForest } from "../../lib/trees/randomForest.js";
+import { fitRandomForest } from "../../lib/trees/random-forest.js";
 import { goesLeft, NodeKind, TreeBuilder, type Tree } from "../../lib/trees/tree.js";
-import { treeShapInto } from "../../lib/trees/treeShap.js";
+import { treeShapInto } from "../../lib/trees/tree-shap.js";
 import { createRng } from "../../lib/util/random.js";
 import { readCsv, sliceRows } from "./fixtures.js";
 

@@ -1,7 +1,7 @@
 /** Precision, recall and F1 at every distinct score used as a threshold, plus threshold pickers. */
 import { DataError } from "../errors.js";
 import { binaryCurve, checkBinaryInputs, type NumericVector } from "./validate.js";
-import { ratesFromCounts, type ThresholdReport } from "./thresholdMetrics.js";
+import { ratesFromCounts, type ThresholdReport } from "./threshold-metrics.js";
 
 /**
  * One report per distinct score, in decreasing threshold order; the row for threshold t counts

@@ -16,7 +16,7 @@
  *
  * Here the parameter is one Poisson count, so that bootstrap needs no resampling: h(s) decreases in
  * s (a higher estimated rate gives a higher reference value, hence fewer alarms, hence a lower h
- * for the same ARL0; tests/changepoint/cusumEstimated.test.ts checks it), so the (1 - alpha) quantile
+ * for the same ARL0; tests/changepoint/cusum-estimated.test.ts checks it), so the (1 - alpha) quantile
  * of h(S*) is h at the alpha quantile of S*: one exact threshold computation, no Monte Carlo noise.
  *
  * The guarantee is strong and costly: with 60 warm-up events and HR 1.5, alpha = 0.1 more than
@@ -28,7 +28,7 @@
  * of S*, binned into at most `points` groups of consecutive counts.
  */
 import { ConfigError } from "../errors.js";
-import { chooseCusumThreshold, cusumArlCurve, type CusumArlOptions, type CusumThreshold } from "./cusumArl.js";
+import { chooseCusumThreshold, cusumArlCurve, type CusumArlOptions, type CusumThreshold } from "./cusum-arl.js";
 import { poissonCusumReference } from "./cusum.js";
 import { lgamma } from "./special.js";
 

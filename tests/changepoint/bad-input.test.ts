@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../lib/errors.js";
-import { singleChangepoint } from "../../lib/changepoint/singleChangepoint.js";
-import { multipleChangepoints } from "../../lib/changepoint/multipleChangepoints.js";
+import { singleChangepoint } from "../../lib/changepoint/single-changepoint.js";
+import { multipleChangepoints } from "../../lib/changepoint/multiple-changepoints.js";
 import { createBocpd, runBocpd } from "../../lib/changepoint/bocpd.js";
 import { poissonCusum } from "../../lib/changepoint/cusum.js";
 import { pelt } from "../../lib/changepoint/pelt.js";

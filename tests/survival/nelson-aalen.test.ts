@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitNelsonAalen, NelsonAalenFit } from "../../lib/survival/nelsonAalen.js";
+import { fitNelsonAalen, NelsonAalenFit } from "../../lib/survival/nelson-aalen.js";
 import { DataError } from "../../lib/errors.js";
 import { expectClose, loadFixture, type NaFx } from "./helpers.js";
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildRunReport } from "../../lib/report/runReport.js";
+import { buildRunReport } from "../../lib/report/run-report.js";
 import { runExperiment, type ExperimentOutcome } from "../../lib/experiment/runner.js";
 import { createTracker, type Tracker } from "../../lib/tracking/tracker.js";
 import { experiments } from "../../experiments/index.js";

@@ -16,7 +16,7 @@
  */
 
 import { checkSurvivalData, checkTimes, type SurvivalData } from "./data.js";
-import { buildEventTable, lastIndexAtOrBefore, type EventTable } from "./eventTable.js";
+import { buildEventTable, lastIndexAtOrBefore, type EventTable } from "./event-table.js";
 import { criticalZ } from "./distributions.js";
 import { decodeArray, decodeNumber, encodeArray, expectKind, type JsonNumber } from "./serialize.js";
 

@@ -13,8 +13,8 @@ import {
   segmentLogMarginal,
   type GammaPosteriorSummary,
   type GammaPrior,
-} from "./gammaPoisson.js";
-import { hazardRatioMixture, hazardRatioPosterior, type GammaParams, type HazardRatioSummary } from "./hazardRatio.js";
+} from "./gamma-poisson.js";
+import { hazardRatioMixture, hazardRatioPosterior, type GammaParams, type HazardRatioSummary } from "./hazard-ratio.js";
 import { validateCounts } from "./validate.js";
 
 /** Settings of the single-change model. */

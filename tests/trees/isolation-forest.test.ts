@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FlatForest } from "../../lib/trees/flatForest.js";
-import { averagePathLength, fitIsolationForest } from "../../lib/trees/isolationForest.js";
+import { FlatForest } from "../../lib/trees/flat-forest.js";
+import { averagePathLength, fitIsolationForest } from "../../lib/trees/isolation-forest.js";
 import type { FeatureMatrix } from "../../lib/trees/matrix.js";
 import { createRng } from "../../lib/util/random.js";
 

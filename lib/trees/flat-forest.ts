@@ -5,7 +5,7 @@
  */
 import { NodeKind, type Tree } from "./tree.js";
 import type { FeatureMatrix } from "./matrix.js";
-import { addPredictionsParallel, WasmForest } from "./wasmPredict.js";
+import { addPredictionsParallel, WasmForest } from "./wasm-predict.js";
 
 // Below this many rows per thread, starting the other threads costs more than it saves.
 const PARALLEL_MIN_ROWS = 8192;

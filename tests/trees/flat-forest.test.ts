@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { train } from "../../lib/trees/boosting.js";
-import { FlatForest } from "../../lib/trees/flatForest.js";
-import { fitRandomForest } from "../../lib/trees/randomForest.js";
+import { FlatForest } from "../../lib/trees/flat-forest.js";
+import { fitRandomForest } from "../../lib/trees/random-forest.js";
 import { leafIndexOf, type Tree } from "../../lib/trees/tree.js";
 import { readCsv, sliceRows } from "./fixtures.js";
 

@@ -23,8 +23,8 @@ import {
   prefixSums,
   resolveGammaPrior,
   type GammaPrior,
-} from "./gammaPoisson.js";
-import { segmentLengthTables, type SegmentLengthPrior } from "./segmentPrior.js";
+} from "./gamma-poisson.js";
+import { segmentLengthTables, type SegmentLengthPrior } from "./segment-prior.js";
 import { gammaCdf, lgamma } from "./special.js";
 import { validateCounts } from "./validate.js";
 

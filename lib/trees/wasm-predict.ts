@@ -8,7 +8,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { F64, I32, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type WasmApi, type WasmModule } from "../util/wasm.js";
-import { SHARED_MEMORY } from "./wasmHistogram.js";
+import { SHARED_MEMORY } from "./wasm-histogram.js";
 const op = {
   block: 0x02,
   loop: 0x03,

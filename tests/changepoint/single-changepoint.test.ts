@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { singleChangepoint } from "../../lib/changepoint/singleChangepoint.js";
-import { hazardRatioCdf, hazardRatioExceedance } from "../../lib/changepoint/hazardRatio.js";
+import { singleChangepoint } from "../../lib/changepoint/single-changepoint.js";
+import { hazardRatioCdf, hazardRatioExceedance } from "../../lib/changepoint/hazard-ratio.js";
 import { COAL, COAL_START_YEAR, logSumExp, segmentMarginalClosedForm, segmentMarginalQuadrature } from "./helpers.js";
 
 // Small series with exposure, a zero-exposure day and a visible rate increase.

@@ -6,16 +6,16 @@
  */
 import type { BinMapper, BinnedData } from "./binning.js";
 import { buildHistograms, gatherGradients, planFeatures, subtractHistogram, type FeaturePlan } from "./histogram.js";
-import { HistogramWorkers } from "./histWorkers.js";
+import { HistogramWorkers } from "./hist-workers.js";
 import {
   findBestCategorical,
   findBestNumeric,
   leafOutput,
   SplitInfo,
   type SplitConstraints,
-} from "./splitFinder.js";
+} from "./split-finder.js";
 import { NodeKind, TreeBuilder, type Tree } from "./tree.js";
-import { WASM_BINS_PER_FEATURE, WasmHistogramWorkers, type WasmTrainingMemory } from "./wasmHistogram.js";
+import { WASM_BINS_PER_FEATURE, WasmHistogramWorkers, type WasmTrainingMemory } from "./wasm-histogram.js";
 
 // A local copy of splitFinder's HIST_STRIDE (see histogram.ts).
 const HIST_STRIDE = 2;
