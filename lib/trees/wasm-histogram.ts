@@ -13,7 +13,7 @@
  * lanes are at fixed offsets (0, 4, 8, 12 KiB), which the kernel folds into its load/store offsets.
  */
 import { Worker } from "node:worker_threads";
-import { F64, I32, V128, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type ImportedMemory, type WasmApi, type WasmMemory, type WasmModule } from "../util/wasm.js";
+import { F64, I32, V128, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type ImportedMemory, type WasmApi, type WasmMemory, type WasmModule, OP } from "../util/wasm.js";
 
 /** The memory the training and prediction kernels import: shared, so worker threads run on the same data. */
 export const SHARED_MEMORY: ImportedMemory = { shared: true, minimumPages: 1, maximumPages: 65536 };
@@ -23,30 +23,7 @@ export const WASM_BINS_PER_FEATURE = 256;
 const GROUP_BYTES = 4 * WASM_BINS_PER_FEATURE * 16;
 const PAGE = 65536;
 
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i32Load: 0x28,
-  i32Const: 0x41,
-  i32GeU: 0x4f,
-  i32Load8U: 0x2d,
-  i32Store: 0x36,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Eq: 0x46,
-  if: 0x04,
-  else: 0x05,
-  i32Mul: 0x6c,
-  i32And: 0x71,
-  i32Shl: 0x74,
-  i32ShrU: 0x76,
-};
+const op = OP;
 const simd = (code: number) => [0xfd, ...uleb(code)];
 const V128_LOAD = 0x00;
 const V128_STORE = 0x0b;

@@ -7,42 +7,9 @@
  * threshold code; 255 for leaves) and the left child id, the right child following it.
  */
 import { Worker } from "node:worker_threads";
-import { F64, I32, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type WasmApi, type WasmModule } from "../util/wasm.js";
+import { F64, I32, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type WasmApi, type WasmModule, OP } from "../util/wasm.js";
 import { SHARED_MEMORY } from "./wasm-histogram.js";
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  i32Load: 0x28,
-  f64Load: 0x2b,
-  i32Load8U: 0x2d,
-  f64Store: 0x39,
-  i32Const: 0x41,
-  i32Eq: 0x46,
-  i32Ne: 0x47,
-  i32GtU: 0x4b,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Mul: 0x6c,
-  i32And: 0x71,
-  i32Shl: 0x74,
-  i32ShrU: 0x76,
-  f64Add: 0xa0,
-  f64Mul: 0xa2,
-  f64Ne: 0x62,
-  f64Lt: 0x63,
-  i32Store8: 0x3a,
-  select: 0x1b,
-  if: 0x04,
-  end_: 0x0b,
-  i32LtS: 0x48,
-  i32Sub: 0x6b,
-};
+const op = OP;
 
 /**
  * binRows(values, nRows, p, table, nFeat, codes, W): threshold codes of rows [0, nRows) of a
@@ -160,7 +127,7 @@ export function binBody(): number[] {
       get(vs[i]);
       c.push(op.f64Ne, op.select);
       mem(op.i32Store8, 0, 0);
-      c.push(op.end_);
+      c.push(op.end);
     }
     get(r);
     i32(k);

@@ -15,6 +15,43 @@ export const I64 = 0x7e;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
 
+/** Opcodes (single bytes) of the instructions the kernels use. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  select: 0x1b,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  i32Load: 0x28,
+  f64Load: 0x2b,
+  i32Load8U: 0x2d,
+  i32Store: 0x36,
+  f64Store: 0x39,
+  i32Store8: 0x3a,
+  i32Const: 0x41,
+  i32Eq: 0x46,
+  i32Ne: 0x47,
+  i32LtS: 0x48,
+  i32GtU: 0x4b,
+  i32GeU: 0x4f,
+  f64Ne: 0x62,
+  f64Lt: 0x63,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32Shl: 0x74,
+  i32ShrU: 0x76,
+  f64Add: 0xa0,
+  f64Mul: 0xa2,
+} as const;
+
 /** Unsigned LEB128 bytes of n (0 <= n < 2^32). */
 export function uleb(n: number): number[] {
   const out: number[] = [];
