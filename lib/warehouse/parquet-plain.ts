@@ -267,12 +267,17 @@ export class PlainParquetWriter {
     return all ? null : v;
   }
 
+  /**
+   * UTF-8 bytes of each label, made once per label: a reader's dictionary is one array that grows
+   * between chunks (labels are only appended), so the cache extends itself when the array has grown.
+   */
   private labelBytes(labels: readonly string[]): Buffer[] {
     let out = this.labelCache.get(labels);
     if (!out) {
-      out = labels.map((l) => Buffer.from(l, "utf8"));
+      out = [];
       this.labelCache.set(labels, out);
     }
+    for (let k = out.length; k < labels.length; k++) out.push(Buffer.from(labels[k], "utf8"));
     return out;
   }
 

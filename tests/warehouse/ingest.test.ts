@@ -351,7 +351,7 @@ describe.each(["appender", "parquet"] as const)("staging via %s", (mode) => {
         const wh = await fresh(`engine-${name}`);
         try {
           const path = join(dir, name);
-          const res = await ingestFile(wh, path);
+          const res = await ingestFile(wh, path, { chunkRows: 97 });
           expect(res.rowsQuarantined).toBe(0);
           const t = rawTableForPath(path)!;
           const types = t.schema.columns.map((c) => `${literal(c.name)}: ${literal(c.type === "int32" ? "INTEGER" : c.type === "float64" ? "DOUBLE" : c.type === "bool" ? "BOOLEAN" : c.type === "timestamp" ? "TIMESTAMP" : "VARCHAR")}`);
@@ -364,6 +364,24 @@ describe.each(["appender", "parquet"] as const)("staging via %s", (mode) => {
         } finally {
           wh.close();
         }
+      }
+    });
+
+    it("stages an open-text value first seen late in the file as DuckDB's CSV reader reads it", async () => {
+      const dir = join(root, "late-label");
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, "fleet_trips_late_label.csv");
+      await writeFile(path, editTrips((f, r) => (r === 800 ? f.map((v, i) => (i === col("firmware") ? "9.9.9-late" : v)) : f)));
+      const wh = await fresh("late-label");
+      try {
+        const res = await ingestFile(wh, path, { chunkRows: 100 });
+        expect(res.rowsQuarantined).toBe(0);
+        const fw = await wh.textColumn(`SELECT firmware FROM stg_fleet_trips ORDER BY rowid`);
+        const truth = await wh.textColumn(`SELECT firmware FROM read_csv(${literal(path)}, header = true, all_varchar = true)`);
+        expect(fw[800]).toBe("9.9.9-late");
+        expect(fw).toEqual(truth);
+      } finally {
+        wh.close();
       }
     });
 

@@ -141,6 +141,17 @@ describe("PlainParquetWriter", () => {
     expect(text).toEqual(Array.from(codes, (c) => (c < 0 ? null : labels[c])));
   });
 
+  it("follows a dictionary that grows between row groups (the CSV reader appends labels)", async () => {
+    const path = join(root, "grow.parquet");
+    const w = new PlainParquetWriter(path, [{ name: "c", type: "utf8", optional: true }]);
+    const labels: string[] = ["a"];
+    w.writeRowGroup(2, [{ codes: Int32Array.from([0, -1]), labels }]);
+    labels.push("ß", "c");
+    w.writeRowGroup(3, [{ codes: Int32Array.from([2, 1, 0]), labels }]);
+    w.close();
+    expect(await wh.textColumn(`SELECT c FROM read_parquet(${literal(path)})`)).toEqual(["a", null, "c", "ß", "a"]);
+  });
+
   it("refuses a null in a REQUIRED column and a non-integer in an int32 column", () => {
     const w = new PlainParquetWriter(join(root, "bad.parquet"), [{ name: "a", type: "int32", optional: false }]);
     expect(() => w.writeRowGroup(2, [{ values: Float64Array.from([1, NaN]), nanIsNull: true }])).toThrow(DataError);
