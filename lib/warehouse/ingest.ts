@@ -44,6 +44,8 @@ export interface IngestOptions {
    * PARQUET_STAGING_MIN_BYTES bytes, the appender below.
    */
   stagingPath?: "auto" | "appender" | "parquet";
+  /** Rows per temporary Parquet part on the Parquet path (default 1048576); a part is inserted while the next is parsed. */
+  parquetPartRows?: number;
 }
 
 /**
@@ -300,27 +302,45 @@ function parquetType(c: TableSchema["columns"][number]): ParquetColumnSpec["type
   }
 }
 
+/** Rows per temporary Parquet part by default: a part is inserted while the next one is parsed and written. */
+const PART_ROWS = 1 << 20;
+
 /**
- * Writes validated chunks to a temporary Parquet file (one row group per chunk) in the staging
- * types, then inserts the file into the target with one `INSERT ... SELECT FROM read_parquet`.
+ * Writes validated chunks to temporary Parquet parts (one row group per chunk, a new part every
+ * PART_ROWS rows) in the staging types; each finished part is inserted into the target with one
+ * `INSERT ... SELECT FROM read_parquet` and deleted. The CSV pass keeps parsing on the JS thread while
+ * DuckDB inserts the previous part on its own threads, in order, so staging keeps the file's row order.
  * Every column is OPTIONAL, so a null in a NOT NULL column fails at the insert, as with the appender.
  */
 class ParquetLoad {
-  readonly path = join(tmpdir(), `workbench-stage-${process.pid}-${randomBytes(8).toString("hex")}.parquet`);
-  private readonly writer: PlainParquetWriter;
+  private readonly specs: ParquetColumnSpec[];
+  private writer: PlainParquetWriter | null = null;
+  private partRows = 0;
+  private readonly paths: string[] = [];
   private nullLines = new Float64Array(0);
+  /** Quarantine records waiting for the next insert step (the connection is busy in between). */
+  private quarantine: QuarantineRecord[][] = [];
+  private chain: Promise<void> = Promise.resolve();
+  /** One promise per queued step, to wait for the oldest only. */
+  private readonly steps: Promise<void>[] = [];
+  private queued = 0;
+  private failure: { error: unknown } | null = null;
 
   constructor(
+    private readonly wh: Warehouse,
+    private readonly table: string,
     private readonly cols: readonly TableSchema["columns"][number][],
     private readonly target: "load" | { sha256: string },
+    private readonly flushQuarantine: (records: readonly QuarantineRecord[][]) => Promise<void>,
+    private readonly partRowsMax: number = PART_ROWS,
   ) {
-    const specs: ParquetColumnSpec[] = cols.map((c) => ({ name: c.name, type: parquetType(c), optional: true }));
-    if (target === "load") specs.push({ name: "_row", type: "double", optional: true }, { name: "_line", type: "double", optional: true });
-    this.writer = new PlainParquetWriter(this.path, specs);
+    this.specs = cols.map((c) => ({ name: c.name, type: parquetType(c), optional: true }));
+    if (target === "load") this.specs.push({ name: "_row", type: "double", optional: true }, { name: "_line", type: "double", optional: true });
   }
 
   append(chunk: ValueChunk, rows: ArrayLike<number>): void {
     const n = chunk.length;
+    if (n === 0) return;
     const data: ParquetColumnData[] = this.cols.map((c): ParquetColumnData => {
       const src = chunk.columns[c.name];
       const labels = chunk.labels?.[c.name];
@@ -332,23 +352,70 @@ class ParquetLoad {
       if (!chunk.lines && this.nullLines.length < n) this.nullLines = new Float64Array(n).fill(NaN);
       data.push({ values: rows }, { values: chunk.lines ?? this.nullLines, nanIsNull: true });
     }
-    this.writer.writeRowGroup(n, data);
-  }
-
-  /** Finish the file and insert its rows into the target table (staging, or the temp load table). */
-  async insertInto(wh: Warehouse, table: string): Promise<void> {
-    this.writer.close();
-    const sha = this.target === "load" ? "" : `, ${literal(this.target.sha256)}`;
-    await wh.exec(`INSERT INTO ${table} SELECT *${sha} FROM read_parquet(${literal(this.path)})`);
-  }
-
-  /** Close (if still open) and delete the temp file; safe to call after any failure. */
-  dispose(): void {
-    try {
-      this.writer.abort();
-    } finally {
-      rmSync(this.path, { force: true });
+    if (!this.writer) {
+      const path = join(tmpdir(), `workbench-stage-${process.pid}-${randomBytes(8).toString("hex")}.parquet`);
+      this.paths.push(path);
+      this.writer = new PlainParquetWriter(path, this.specs);
+      this.partRows = 0;
     }
+    this.writer.writeRowGroup(n, data);
+    this.partRows += n;
+  }
+
+  /** Hold quarantine records until the next insert step writes them. */
+  appendQuarantine(records: readonly QuarantineRecord[]): void {
+    if (records.length > 0) this.quarantine.push([...records]);
+  }
+
+  /**
+   * When the current part is full: queue its insert and return; waits only while two parts are
+   * already queued (bounded temp files), and throws the error of any failed step.
+   */
+  async maybeFlush(): Promise<void> {
+    if (this.partRows >= this.partRowsMax) this.enqueue();
+    while (this.queued >= 2 && !this.failure) await this.steps[this.steps.length - this.queued];
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Queue the last part and pending quarantine records, wait for every step; throws the first failure. */
+  async finish(): Promise<void> {
+    this.enqueue();
+    await this.chain;
+    if (this.failure) throw this.failure.error;
+  }
+
+  private enqueue(): void {
+    const writer = this.writer;
+    this.writer = null;
+    const records = this.quarantine;
+    this.quarantine = [];
+    if (!writer && records.length === 0) return;
+    writer?.close();
+    this.queued++;
+    this.chain = this.chain.then(async () => {
+      try {
+        if (this.failure) return;
+        if (records.length > 0) await this.flushQuarantine(records);
+        if (writer) {
+          const sha = this.target === "load" ? "" : `, ${literal(this.target.sha256)}`;
+          await this.wh.exec(`INSERT INTO ${this.table} SELECT *${sha} FROM read_parquet(${literal(writer.path)})`);
+          rmSync(writer.path, { force: true });
+        }
+      } catch (error) {
+        // Kept, not rethrown: the chain never rejects unobserved; maybeFlush/finish rethrow it.
+        this.failure ??= { error };
+      } finally {
+        this.queued--;
+      }
+    });
+    this.steps.push(this.chain);
+  }
+
+  /** Wait for any queued step, then delete every temp part; safe after any failure. */
+  async dispose(): Promise<void> {
+    await this.chain;
+    this.writer?.abort();
+    for (const p of this.paths) rmSync(p, { force: true });
   }
 }
 
@@ -585,7 +652,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     let quarantined = 0;
     let rowsSeen = 0;
     let bytesSeen = known.bytes;
-    const handle = (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], into: LoadAppender | ParquetLoad, q: QuarantineAppender): void => {
+    const handle = (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], into: LoadAppender | ParquetLoad, q: { append: (records: readonly QuarantineRecord[], timestampColumns: ReadonlySet<string>) => void }): void => {
       if (unparseable.length > 0) {
         validator.addUnparseable(unparseable);
         q.append(unparseable, timestampColumns);
@@ -608,27 +675,40 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     };
     const mode = options.stagingPath ?? "auto";
     const viaParquet = mode === "parquet" || (mode === "auto" && known.bytes >= PARQUET_STAGING_MIN_BYTES);
-    const pq = viaParquet ? new ParquetLoad(cols, direct ? { sha256: known.sha256 } : "load") : null;
+    const flushQuarantine = async (batches: readonly QuarantineRecord[][]): Promise<void> => {
+      const q = await openQuarantine();
+      try {
+        for (const b of batches) q.append(b, timestampColumns);
+      } finally {
+        q.close();
+      }
+    };
+    const pq = viaParquet ? new ParquetLoad(wh, direct ? ident(t.staging) : LOAD_TABLE, cols, direct ? { sha256: known.sha256 } : "load", flushQuarantine, options.parquetPartRows) : null;
+    // With Parquet the quarantine records wait for the insert steps (no appender stays open on the connection).
+    const heldQuarantine = pq ? { append: (records: readonly QuarantineRecord[]): void => pq.appendQuarantine(records), close: (): void => undefined } : null;
     try {
       if (format === "csv") {
         const summary = emptySummary();
         const into = pq ?? (await openLoad());
-        const q = await openQuarantine();
+        const q = heldQuarantine ?? (await openQuarantine());
         try {
           for await (const block of scanCsvChunks(file, { columns: t.schema, chunkRows, missingColumns: "error" }, summary)) {
             for (const h of block.header) if (!t.schema.columns.some((c) => c.name === h)) extra.add(h);
             bytesSeen = summary.bytes;
             handle(block.chunk, block.quarantined, into, q);
+            // Between chunks a full part goes to DuckDB, which inserts it while the next is parsed.
+            if (pq) await pq.maybeFlush();
           }
         } finally {
           if (into instanceof LoadAppender) into.close();
           q.close();
         }
       } else {
+        // duckChunks queries the connection between chunks: parts are inserted only after the last.
         for await (const chunk of duckChunks(wh, t, file, format, chunkRows)) {
           for (const e of chunk.extra) extra.add(e);
           const into = pq ?? (await openLoad());
-          const q = await openQuarantine();
+          const q = heldQuarantine ?? (await openQuarantine());
           try {
             handle(chunk, [], into, q);
           } finally {
@@ -637,10 +717,9 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
           }
         }
       }
-      // The file's rows enter DuckDB in one statement, inside the caller's transaction when direct.
-      if (pq) await pq.insertInto(wh, direct ? ident(t.staging) : LOAD_TABLE);
+      await pq?.finish();
     } finally {
-      pq?.dispose();
+      await pq?.dispose();
     }
     return { sha256: known.sha256, bytes: known.bytes, report: validator.report(), quarantined, extra: [...extra] };
   };
