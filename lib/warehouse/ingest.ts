@@ -34,7 +34,10 @@ export interface IngestOptions {
   table?: string;
   /** Rows per validation/append chunk (default 65536). */
   chunkRows?: number;
-  /** Called after each chunk is validated and appended to the temp load table; a throw aborts the file (nothing is staged). */
+  /**
+   * Called after each chunk is validated and handed on; a throw aborts the file (nothing is staged).
+   * It must not query the warehouse: an appender is open, or DuckDB is inserting a Parquet part.
+   */
   onProgress?: (info: { path: string; rows: number; bytes: number }) => void;
   /** Called with the outcome after every write of the file, just before it commits; a throw rolls the file back. */
   beforeCommit?: (result: IngestFileResult) => void | Promise<void>;
