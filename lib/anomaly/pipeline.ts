@@ -36,7 +36,7 @@ import { rocAuc } from "../metrics/roc-auc.js";
 import { ratesFromCounts } from "../metrics/threshold-metrics.js";
 import { extractIndustrialFeatures, IndustrialFeatureConfigSchema, type IndustrialColumns, type IndustrialFeatures } from "../features/industrial.js";
 import { fitAnomalyModel, type AnomalyModel } from "./model.js";
-import { chooseThreshold, deviceSequence, leaveOneDeviceOut, perFaultRecall, persistentFlags, persistentSweep, type FaultRecall, type SweepRow } from "./thresholds.js";
+import { chooseThreshold, deviceSequence, flagOutcomes, leaveOneDeviceOut, perFaultRecall, persistentFlags, persistentSweep, type FaultRecall, type SweepRow } from "./thresholds.js";
 
 /** Settings of the anomaly pipeline (features, model, thresholds). */
 export const AnomalyPipelineConfigSchema = z.strictObject({
@@ -254,37 +254,26 @@ export function runAnomalyPipeline(
     const reported = Uint8Array.from(calib, (c) => 1 - c);
     const { choice: held } = chooseThreshold(persistentSweep(labels, scores, config.percentiles, seq, config.persistence, calib, ruleFlags), config.minPrecision);
     const heldFlags = persistentFlags(scores, held.threshold, seq, config.persistence, ruleFlags);
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (let i = 0; i < heldFlags.length; i++) {
-      if (reported[i] === 0) continue;
-      if (heldFlags[i] === 1) labels[i] === 1 ? tp++ : fp++;
-      else if (labels[i] === 1) fn++;
-    }
+    const { tp, fp, fn } = flagOutcomes(labels, heldFlags, reported);
     evaluation = { calibration: "holdout-window", flags: heldFlags, reported, thresholds: [{ device: -1, threshold: held.threshold, rule: held.rule }], tp, fp, fn, ...ratesFromCounts(tp, fp, fn) };
   } else {
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (let i = 0; i < flags.length; i++) {
-      if (flags[i] === 1) labels[i] === 1 ? tp++ : fp++;
-      else if (labels[i] === 1) fn++;
-    }
+    const { tp, fp, fn } = flagOutcomes(labels, flags);
     evaluation = { calibration: "in-sample", flags, reported: all, thresholds: [], tp, fp, fn, ...ratesFromCounts(tp, fp, fn) };
   }
   const perFault = perFaultRecall(Uint8Array.from(tags, (t, i) => t * evaluation.reported[i]), evaluation.flags, 1, faultTags);
 
   // Per-episode detection: was any scored row of the episode flagged, and how soon.
   const episodes: EpisodeDetection[] = [];
-  const rowLookup = new Map<string, number>();
-  for (let i = 0; i < scoredRows.length; i++) rowLookup.set(`${data.device_id[scoredRows[i]]}:${features.sampleIndex[scoredRows[i]]}`, i);
+  // Scored row by (device, sample), keyed by one number: sample indices are below maxSample + 1.
+  const stride = maxSample + 1;
+  const rowLookup = new Map<number, number>();
+  for (let i = 0; i < scoredRows.length; i++) rowLookup.set(data.device_id[scoredRows[i]] * stride + features.sampleIndex[scoredRows[i]], i);
   for (const e of truth) {
     let scoredCount = 0;
     let flagged = 0;
     let delay: number | null = null;
-    for (let k = e.startSample; k < e.endSample; k++) {
-      const i = rowLookup.get(`${e.device}:${k}`);
+    for (let k = e.startSample; k < Math.min(e.endSample, stride); k++) {
+      const i = rowLookup.get(e.device * stride + k);
       if (i === undefined || evaluation.reported[i] === 0) continue;
       scoredCount++;
       if (evaluation.flags[i] === 1) {

@@ -166,6 +166,22 @@ export function persistentFlags(scores: ArrayLike<number>, threshold: number, se
   return flags;
 }
 
+/** True/false positives and misses of 0/1 flags against labels, over the rows with `select[i] = 1` (all rows without it). */
+export function flagOutcomes(labels: ArrayLike<number>, flags: ArrayLike<number>, select?: ArrayLike<number>): { tp: number; fp: number; fn: number } {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < flags.length; i++) {
+    if (select !== undefined && select[i] !== 1) continue;
+    const pos = labels[i] !== 0;
+    if (flags[i] === 1) {
+      if (pos) tp++;
+      else fp++;
+    } else if (pos) fn++;
+  }
+  return { tp, fp, fn };
+}
+
 /**
  * A percentile sweep of decisions with persistence, counted on the selected rows only: thresholds
  * are percentiles of the selected rows' scores, flags come from `persistentFlags` over all rows
@@ -185,12 +201,17 @@ export function persistentSweep(
 ): SweepRow[] {
   const n = scores.length;
   if (labels.length !== n) throw new DataError(`persistentSweep: ${labels.length} labels for ${n} scores`);
-  const use = (i: number): boolean => (select === undefined || select[i] === 1) && (force === undefined || force[i] !== 1);
+  const counted = new Uint8Array(n);
   let count = 0;
-  for (let i = 0; i < n; i++) if (use(i)) count++;
+  for (let i = 0; i < n; i++) {
+    if ((select === undefined || select[i] === 1) && (force === undefined || force[i] !== 1)) {
+      counted[i] = 1;
+      count++;
+    }
+  }
   if (count === 0) throw new DataError("persistentSweep: no rows selected");
   const sorted = new Float64Array(count);
-  for (let i = 0, j = 0; i < n; i++) if (use(i)) sorted[j++] = scores[i];
+  for (let i = 0, j = 0; i < n; i++) if (counted[i] === 1) sorted[j++] = scores[i];
   sorted.sort();
   const flags = new Uint8Array(n);
   const out: SweepRow[] = [];
@@ -198,17 +219,7 @@ export function persistentSweep(
     if (!(q >= 0 && q <= 100)) throw new DataError(`persistentSweep: percentile ${q} is not in [0, 100]`);
     const threshold = percentileSorted(sorted, q);
     persistentFlags(scores, threshold, seq, persistence, force, flags);
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (let i = 0; i < n; i++) {
-      if (!use(i)) continue;
-      const pos = labels[i] !== 0;
-      if (flags[i] === 1) {
-        if (pos) tp++;
-        else fp++;
-      } else if (pos) fn++;
-    }
+    const { tp, fp, fn } = flagOutcomes(labels, flags, counted);
     out.push({ percentile: q, threshold, tp, fp, fn, flagged: tp + fp, ...ratesFromCounts(tp, fp, fn) });
   }
   return out;
@@ -258,15 +269,6 @@ export function leaveOneDeviceOut(
     persistentFlags(scores, choice.threshold, seq, persistence, force, tmp);
     for (let i = 0; i < n; i++) if (others[i] === 0) flags[i] = tmp[i];
   }
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  for (let i = 0; i < n; i++) {
-    const pos = labels[i] !== 0;
-    if (flags[i] === 1) {
-      if (pos) tp++;
-      else fp++;
-    } else if (pos) fn++;
-  }
+  const { tp, fp, fn } = flagOutcomes(labels, flags);
   return { flags, thresholds, tp, fp, fn, ...ratesFromCounts(tp, fp, fn) };
 }
