@@ -10,9 +10,8 @@
  * histogram.ts), so no worker file has to be located at run time.
  */
 import { Worker } from "node:worker_threads";
+import { awaitJob, CTRL_DONE, CTRL_SEQ, postJob } from "../util/fork-join.js";
 
-const CTRL_SEQ = 0;
-const CTRL_DONE = 1;
 const CTRL_MODE = 2;
 const CTRL_BEGIN = 3;
 const CTRL_COUNT = 4;
@@ -143,18 +142,13 @@ export class HistogramWorkers {
     h.ctrl[CTRL_HIST] = histIndex;
     h.ctrl[CTRL_NGROUPS] = groups.length;
     h.seq++;
-    Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
-    Atomics.notify(h.ctrl, CTRL_SEQ);
+    postJob(h.ctrl, h.seq);
   }
 
   /** Block until worker w has finished its current job. */
   wait(w: number): void {
     const h = this.workers[w];
-    for (;;) {
-      const done = Atomics.load(h.ctrl, CTRL_DONE);
-      if (done === h.seq) return;
-      Atomics.wait(h.ctrl, CTRL_DONE, done);
-    }
+    awaitJob(h.ctrl, h.seq);
   }
 
   /** Ask every worker to exit. */
@@ -164,8 +158,7 @@ export class HistogramWorkers {
     for (const h of this.workers) {
       h.ctrl[CTRL_MODE] = MODE_EXIT;
       h.seq++;
-      Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
-      Atomics.notify(h.ctrl, CTRL_SEQ);
+      postJob(h.ctrl, h.seq);
     }
   }
 }

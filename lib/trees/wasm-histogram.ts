@@ -13,6 +13,7 @@
  * lanes are at fixed offsets (0, 4, 8, 12 KiB), which the kernel folds into its load/store offsets.
  */
 import { Worker } from "node:worker_threads";
+import { awaitJob, CTRL_DONE, CTRL_SEQ, postJob } from "../util/fork-join.js";
 import { F64, I32, V128, sharedWasmMemory, sleb, uleb, wasmApi, wasmModuleBytes, type ImportedMemory, type WasmApi, type WasmMemory, type WasmModule, OP } from "../util/wasm.js";
 
 /** The memory the training and prediction kernels import: shared, so worker threads run on the same data. */
@@ -681,8 +682,6 @@ export class WasmTrainingMemory {
   }
 }
 
-const CTRL_SEQ = 0;
-const CTRL_DONE = 1;
 const CTRL_JOB = 2;
 const CTRL_RESULT = 31;
 const JOB_EXIT = 2;
@@ -763,8 +762,7 @@ export class WasmHistogramWorkers {
     const h = this.workers[w];
     for (let i = 0; i < job.length; i++) h.ctrl[CTRL_JOB + i] = job[i];
     h.seq++;
-    Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
-    Atomics.notify(h.ctrl, CTRL_SEQ);
+    postJob(h.ctrl, h.seq);
   }
 
   /** Result of worker w's last partition job (its number of left rows); call after wait(w). */
@@ -775,11 +773,7 @@ export class WasmHistogramWorkers {
   /** Block until worker w has finished its current job. */
   wait(w: number): void {
     const h = this.workers[w];
-    for (;;) {
-      const done = Atomics.load(h.ctrl, CTRL_DONE);
-      if (done === h.seq) return;
-      Atomics.wait(h.ctrl, CTRL_DONE, done);
-    }
+    awaitJob(h.ctrl, h.seq);
   }
 
   /** Ask every worker to exit. */
@@ -789,8 +783,7 @@ export class WasmHistogramWorkers {
     for (const h of this.workers) {
       h.ctrl[CTRL_JOB] = JOB_EXIT;
       h.seq++;
-      Atomics.store(h.ctrl, CTRL_SEQ, h.seq);
-      Atomics.notify(h.ctrl, CTRL_SEQ);
+      postJob(h.ctrl, h.seq);
     }
   }
 }
