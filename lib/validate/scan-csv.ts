@@ -382,6 +382,7 @@ class Scanner {
   private dicts: (Dictionary | null)[] = [];
   private cols: (Float64Array | Int32Array)[] = [];
   private lines = new Float64Array(0);
+  private filledOnce = false;
   private n = 0;
   private quarantined: QuarantineRecord[] = [];
   private line = 1;
@@ -469,8 +470,9 @@ class Scanner {
   }
 
   private alloc(): void {
-    // Columns start small and double up to chunkRows, so a small file does not allocate whole chunks.
-    const size = Math.min(this.chunkRows, 4096);
+    // Columns start small and double up to chunkRows, so a small file does not allocate whole chunks;
+    // once one chunk has filled, the file is big enough for the next to start at full size.
+    const size = this.filledOnce ? this.chunkRows : Math.min(this.chunkRows, 4096);
     this.cols = this.types.map((t) => (kindOf(t) === Kind.Text ? new Int32Array(size) : new Float64Array(size)));
     this.lines = new Float64Array(size);
     this.n = 0;
@@ -499,6 +501,7 @@ class Scanner {
 
   private emit(): void {
     const n = this.n;
+    if (n === this.chunkRows) this.filledOnce = true;
     const columns: Record<string, ValueColumn> = {};
     const labels: Record<string, readonly string[]> = {};
     this.names.forEach((name, k) => {

@@ -25,14 +25,14 @@ import type { TableSchema } from "../simulate/table.js";
 import { emptySummary, scanCsvChunks } from "../validate/scan-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
 import { type Warehouse, ident, literal } from "./db.js";
-import { type ParquetColumnData, type ParquetColumnSpec, PlainParquetWriter } from "./parquet-plain.js";
+import { DUCKDB_ROW_GROUP_ROWS, type ParquetColumnData, type ParquetColumnSpec, PlainParquetWriter } from "./parquet-plain.js";
 import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
 
 /** Options of a file load. */
 export interface IngestOptions {
   /** The raw table (suite name such as "fleet-trips"); default: judged from the file name. */
   table?: string;
-  /** Rows per validation/append chunk (default 65536). */
+  /** Rows per validation/append chunk (default 65536 on the appender path, 122880 = one DuckDB row group on the Parquet path). */
   chunkRows?: number;
   /**
    * Called after each chunk is validated and handed on; a throw aborts the file (nothing is staged).
@@ -48,7 +48,7 @@ export interface IngestOptions {
    * PARQUET_STAGING_MIN_BYTES bytes, the appender below.
    */
   stagingPath?: "auto" | "appender" | "parquet";
-  /** Rows per temporary Parquet part on the Parquet path (default 1048576); a part is inserted while the next is parsed. */
+  /** Rows per temporary Parquet part on the Parquet path (default 983040, eight DuckDB row groups); a part is inserted while the next is parsed. */
   parquetPartRows?: number;
 }
 
@@ -307,12 +307,18 @@ function parquetType(c: TableSchema["columns"][number]): ParquetColumnSpec["type
   }
 }
 
-/** Rows per temporary Parquet part by default: a part is inserted while the next one is parsed and written. */
-const PART_ROWS = 1 << 20;
+/**
+ * Rows per temporary Parquet part by default (eight of DuckDB's row groups): a part is inserted while
+ * the next one is parsed and written.
+ */
+const PART_ROWS = 8 * DUCKDB_ROW_GROUP_ROWS;
+
+/** Encoded Parquet bytes that may wait for their background write before parsing pauses. */
+const MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
 /**
- * Writes validated chunks to temporary Parquet parts (one row group per chunk, a new part every
- * PART_ROWS rows) in the staging types; each finished part is inserted into the target with one
+ * Writes validated chunks to temporary Parquet parts (row groups of DuckDB's own size, a new part
+ * every PART_ROWS rows) in the staging types; each finished part is inserted into the target with one
  * `INSERT ... SELECT FROM read_parquet` and deleted. The CSV pass keeps parsing on the JS thread while
  * DuckDB inserts the previous part on its own threads, in order, so staging keeps the file's row order.
  * Every column is OPTIONAL, so a null in a NOT NULL column fails at the insert, as with the appender.
@@ -320,7 +326,6 @@ const PART_ROWS = 1 << 20;
 class ParquetLoad {
   private readonly specs: ParquetColumnSpec[];
   private writer: PlainParquetWriter | null = null;
-  private partRows = 0;
   private readonly paths: string[] = [];
   private nullLines = new Float64Array(0);
   /** Quarantine records waiting for the next insert step (the connection is busy in between). */
@@ -361,10 +366,9 @@ class ParquetLoad {
       const path = join(tmpdir(), `workbench-stage-${process.pid}-${randomBytes(8).toString("hex")}.parquet`);
       this.paths.push(path);
       this.writer = new PlainParquetWriter(path, this.specs);
-      this.partRows = 0;
     }
-    this.writer.writeRowGroup(n, data);
-    this.partRows += n;
+    // Row groups of DuckDB's own size, so that it inserts each part on all its threads.
+    this.writer.append(n, data);
   }
 
   /** Hold quarantine records until the next insert step writes them. */
@@ -377,7 +381,9 @@ class ParquetLoad {
    * already queued (bounded temp files), and throws the error of any failed step.
    */
   async maybeFlush(): Promise<void> {
-    if (this.partRows >= this.partRowsMax) this.enqueue();
+    // Encoded bytes wait in memory for the background writes: if the disk falls behind, so does parsing.
+    if (this.writer && this.writer.pendingWriteBytes > MAX_BYTES_IN_FLIGHT) await this.writer.settle();
+    if (this.writer && this.writer.rows >= this.partRowsMax) this.enqueue();
     while (this.queued >= 2 && !this.failure) await this.steps[this.steps.length - this.queued];
     if (this.failure) throw this.failure.error;
   }
@@ -395,10 +401,13 @@ class ParquetLoad {
     const records = this.quarantine;
     this.quarantine = [];
     if (!writer && records.length === 0) return;
-    writer?.close();
+    // The footer is written now; the insert waits until every byte of the part is in the file.
+    const closing = writer?.close();
+    closing?.catch(() => undefined);
     this.queued++;
     this.chain = this.chain.then(async () => {
       try {
+        await closing;
         if (this.failure) return;
         if (records.length > 0) await this.flushQuarantine(records);
         if (writer) {
@@ -419,7 +428,7 @@ class ParquetLoad {
   /** Wait for any queued step, then delete every temp part; safe after any failure. */
   async dispose(): Promise<void> {
     await this.chain;
-    this.writer?.abort();
+    await this.writer?.abort();
     for (const p of this.paths) rmSync(p, { force: true });
   }
 }
@@ -574,7 +583,6 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   const found = options.table ? rawTableNamed(options.table) : rawTableForPath(file);
   if (!found) throw new DataError(`${file}: cannot tell which table this file holds; name it after one (fleet_trips, fleet_events, industrial_telemetry, ...) or pass a table`);
   const t: RawTable = found;
-  const chunkRows = options.chunkRows ?? 65_536;
   await ensureStaging(wh, t);
   const timestampColumns = new Set(t.schema.columns.filter((c) => c.type === "timestamp").map((c) => c.name));
   const ledgerPath = async (sha256: string): Promise<string | null> => {
@@ -680,6 +688,8 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     };
     const mode = options.stagingPath ?? "auto";
     const viaParquet = mode === "parquet" || (mode === "auto" && known.bytes >= PARQUET_STAGING_MIN_BYTES);
+    // On the Parquet path a clean chunk is exactly one row group, written without a copy.
+    const chunkRows = options.chunkRows ?? (viaParquet ? DUCKDB_ROW_GROUP_ROWS : 65_536);
     const flushQuarantine = async (batches: readonly QuarantineRecord[][]): Promise<void> => {
       const q = await openQuarantine();
       try {

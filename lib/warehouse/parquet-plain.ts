@@ -1,10 +1,13 @@
 /**
- * A small streaming Parquet writer for staging typed columns into DuckDB: PLAIN encoding, no
- * compression, one data page per column per row group, definition levels (RLE/bit-packed, width 1)
- * for OPTIONAL columns, page headers and the footer in Thrift compact protocol. Values go from typed
- * arrays into page buffers with bulk copies or plain loops; no object is made per value.
+ * A small streaming Parquet writer for staging typed columns into DuckDB: PLAIN encoding, except text
+ * given as dictionary codes (RLE_DICTIONARY: a dictionary page of the labels a row group uses, then
+ * bit-packed indices), no compression, one data page per column per row group, definition levels
+ * (RLE/bit-packed, width 1) for OPTIONAL columns, page headers and the footer in Thrift compact
+ * protocol. Values go from typed arrays into page buffers with bulk copies or plain loops; no object
+ * is made per value. Bytes go to the file in the background (libuv's thread pool), so the caller's
+ * thread goes on encoding while the previous row group is being written; `close()` waits for them.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { close as closeFd, closeSync, openSync, writev } from "node:fs";
 import { DataError } from "../errors.js";
 
 /** Physical/logical type of a column: INT32, INT64 TIMESTAMP(micros, not UTC-adjusted), DOUBLE, BOOLEAN, BYTE_ARRAY UTF8. */
@@ -153,7 +156,13 @@ interface ChunkMeta {
   offset: number;
   numValues: number;
   size: number;
+  /** Offset of the dictionary page (dictionary-encoded chunks), then the data page follows. */
+  dictionaryOffset: number | null;
+  dataOffset: number;
 }
+
+/** Above this many labels a code column is written PLAIN (a per-row-group dictionary would not pay). */
+const DICTIONARY_MAX_LABELS = 1 << 16;
 
 interface RowGroupMeta {
   rows: number;
@@ -164,6 +173,18 @@ interface RowGroupMeta {
 
 const TWO32 = 4294967296;
 
+/** Options of a writer. */
+export interface ParquetWriterOptions {
+  /**
+   * Rows per row group for `append` (default 122880, DuckDB's own row group size: DuckDB inserts a
+   * file whose row groups match its own on all its threads, and one row group at a time otherwise).
+   */
+  rowGroupRows?: number;
+}
+
+/** DuckDB's row group size (rows): row groups of this size let its inserts run in parallel. */
+export const DUCKDB_ROW_GROUP_ROWS = 122_880;
+
 /** Writes a Parquet file row group by row group; `close()` writes the footer. */
 export class PlainParquetWriter {
   private fd: number;
@@ -172,23 +193,125 @@ export class PlainParquetWriter {
   private totalRows = 0;
   private closed = false;
   private readonly labelCache = new WeakMap<readonly string[], Buffer[]>();
+  private readonly rowGroupRows: number;
+  /** Rows given to `append` and not yet written: whole pieces, oldest first. */
+  private pending: { rows: number; data: readonly ParquetColumnData[] }[] = [];
+  private pendingRows = 0;
+  /** Background writes not finished yet, their bytes, and the first that failed. */
+  private writesInFlight = 0;
+  private bytesInFlight = 0;
+  private writeError: Error | null = null;
+  private settled: (() => void)[] = [];
+  /** Per label of the current code column: its index in the row group's dictionary, or -1. */
+  private localCode = new Int32Array(0);
 
   /** Open `path` for writing (truncating it) with the given columns. */
   constructor(
     readonly path: string,
     readonly columns: readonly ParquetColumnSpec[],
+    options: ParquetWriterOptions = {},
   ) {
     if (columns.length === 0) throw new DataError(`${path}: a Parquet file needs at least one column`);
+    const groupRows = options.rowGroupRows ?? DUCKDB_ROW_GROUP_ROWS;
+    if (!Number.isInteger(groupRows) || groupRows < 1) throw new DataError(`${path}: rowGroupRows must be a positive integer, got ${groupRows}`);
+    this.rowGroupRows = groupRows;
     this.fd = openSync(path, "w");
     this.write([Buffer.from("PAR1", "latin1")]);
   }
 
-  private write(parts: readonly Uint8Array[]): void {
-    for (const p of parts) {
-      let done = 0;
-      while (done < p.length) done += writeSync(this.fd, p, done, p.length - done);
-      this.offset += p.length;
+  /** Rows given to the writer so far (written or waiting in `append`'s buffer). */
+  get rows(): number {
+    return this.totalRows + this.pendingRows;
+  }
+
+  /**
+   * Add rows to the file: they are kept (by reference: the arrays must not change afterwards) until a
+   * whole row group of `rowGroupRows` is there, which is then written; `close()` writes what is left
+   * as a last, shorter row group.
+   */
+  append(rows: number, data: readonly ParquetColumnData[]): void {
+    if (this.closed) throw new DataError(`${this.path}: writer is closed`);
+    if (data.length !== this.columns.length) throw new DataError(`${this.path}: ${data.length} columns given, ${this.columns.length} expected`);
+    if (rows === 0) return;
+    this.pending.push({ rows, data });
+    this.pendingRows += rows;
+    while (this.pendingRows >= this.rowGroupRows) this.writePending(this.rowGroupRows);
+  }
+
+  /** Write the first `rows` pending rows as one row group (no copy when they are exactly one piece). */
+  private writePending(rows: number): void {
+    const first = this.pending[0];
+    if (first.rows === rows) {
+      this.pending.shift();
+      this.pendingRows -= rows;
+      this.writeRowGroup(rows, first.data);
+      return;
     }
+    const pieces: { rows: number; data: readonly ParquetColumnData[] }[] = [];
+    let need = rows;
+    while (need > 0) {
+      const p = this.pending[0];
+      if (p.rows <= need) {
+        pieces.push(p);
+        this.pending.shift();
+        need -= p.rows;
+      } else {
+        pieces.push({ rows: need, data: p.data.map((d) => sliceColumn(d, 0, need)) });
+        this.pending[0] = { rows: p.rows - need, data: p.data.map((d) => sliceColumn(d, need, p.rows)) };
+        need = 0;
+      }
+    }
+    this.pendingRows -= rows;
+    this.writeRowGroup(rows, this.columns.map((_, k) => concatColumn(pieces.map((p) => p.data[k]), rows)));
+  }
+
+  /**
+   * Queue `parts` at the current end of the file; a background write at an explicit position, so
+   * writes may finish in any order. The first failure is thrown by the next append, settle or close.
+   */
+  private write(parts: readonly Uint8Array[]): void {
+    if (this.writeError) throw this.writeError;
+    let size = 0;
+    for (const p of parts) size += p.length;
+    if (size === 0) return;
+    const position = this.offset;
+    this.offset += size;
+    this.writesInFlight++;
+    this.bytesInFlight += size;
+    const rest = (buffers: readonly Uint8Array[], at: number, left: number): void => {
+      writev(this.fd, buffers as Uint8Array[], at, (error, written) => {
+        if (!error && written < left) {
+          // A short write: go on from the first byte not written.
+          let skip = written;
+          const more: Uint8Array[] = [];
+          for (const b of buffers) {
+            if (skip >= b.length) skip -= b.length;
+            else {
+              more.push(skip > 0 ? b.subarray(skip) : b);
+              skip = 0;
+            }
+          }
+          rest(more, at + written, left - written);
+          return;
+        }
+        if (error) this.writeError ??= new DataError(`${this.path}: cannot write (${error.message})`, { cause: error });
+        this.writesInFlight--;
+        this.bytesInFlight -= size;
+        if (this.writesInFlight === 0) for (const done of this.settled.splice(0)) done();
+      });
+    };
+    rest(parts, position, size);
+  }
+
+  /** Bytes queued for the file and not yet written. */
+  get pendingWriteBytes(): number {
+    return this.bytesInFlight;
+  }
+
+  /** Wait until every queued byte is written; throws the first write failure. */
+  async settle(): Promise<void> {
+    if (this.writesInFlight > 0) await new Promise<void>((done) => this.settled.push(done));
+    if (this.writeError) throw this.writeError;
   }
 
   /** Write `rows` rows as one row group (nothing for 0 rows); `data[k]` holds column k. */
@@ -211,20 +334,33 @@ export class PlainParquetWriter {
           throw new DataError(`${this.path}: column "${spec.name}" is REQUIRED but row ${this.totalRows + i} of the file is null`);
         }
       }
+      const offset = this.offset;
+      const dictionary = this.dictionaryEncode(spec, data[k], rows, present);
+      let dictionaryOffset: number | null = null;
+      if (dictionary) {
+        dictionaryOffset = this.offset;
+        const header = new Compact()
+          .i32(1, 2)
+          .i32(2, dictionary.page.length)
+          .i32(3, dictionary.page.length)
+          .struct(7, (w) => w.i32(1, dictionary.size).i32(2, 0))
+          .end();
+        this.write([header, dictionary.page]);
+      }
       const body: Uint8Array[] = [];
       if (spec.optional) body.push(...definitionLevels(valid, rows, present));
-      body.push(this.values(spec, data[k], rows, valid, present));
+      body.push(dictionary ? dictionary.indices : this.values(spec, data[k], rows, valid, present));
       let size = 0;
       for (const b of body) size += b.length;
       const header = new Compact()
         .i32(1, 0)
         .i32(2, size)
         .i32(3, size)
-        .struct(5, (w) => w.i32(1, rows).i32(2, 0).i32(3, 3).i32(4, 3))
+        .struct(5, (w) => w.i32(1, rows).i32(2, dictionary ? 8 : 0).i32(3, 3).i32(4, 3))
         .end();
-      const offset = this.offset;
+      const dataOffset = this.offset;
       this.write([header, ...body]);
-      chunks.push({ column: k, offset, numValues: rows, size: header.length + size });
+      chunks.push({ column: k, offset, numValues: rows, size: this.offset - offset, dictionaryOffset, dataOffset });
     }
     this.groups.push({ rows, offset: start, size: this.offset - start, chunks });
     this.totalRows += rows;
@@ -281,6 +417,65 @@ export class PlainParquetWriter {
     return out;
   }
 
+  /**
+   * For text given as codes into at most DICTIONARY_MAX_LABELS labels: the dictionary page (PLAIN
+   * labels the row group uses, in order of first use) and the RLE_DICTIONARY values (bit width, then
+   * one bit-packed run of the non-null rows' indices); null for any other column.
+   */
+  private dictionaryEncode(spec: ParquetColumnSpec, d: ParquetColumnData, rows: number, present: number): { page: Uint8Array; indices: Uint8Array; size: number } | null {
+    if (spec.type !== "utf8" || !("codes" in d) || d.labels.length > DICTIONARY_MAX_LABELS) return null;
+    const bytes = this.labelBytes(d.labels);
+    if (this.localCode.length < bytes.length) this.localCode = new Int32Array(Math.max(bytes.length, 2 * this.localCode.length)).fill(-1);
+    const local = this.localCode;
+    const used: number[] = [];
+    const index = new Int32Array(present);
+    for (let i = 0, j = 0; i < rows; i++) {
+      const c = d.codes[i];
+      if (c < 0) continue;
+      if (c >= bytes.length) {
+        for (const u of used) local[u] = -1;
+        throw new DataError(`${this.path}: column "${spec.name}" row ${this.totalRows + i} has code ${c} outside its ${bytes.length} labels`);
+      }
+      let x = local[c];
+      if (x < 0) {
+        x = local[c] = used.length;
+        used.push(c);
+      }
+      index[j++] = x;
+    }
+    let pageSize = 0;
+    for (const u of used) pageSize += 4 + bytes[u].length;
+    const page = Buffer.allocUnsafe(pageSize);
+    let o = 0;
+    for (const u of used) {
+      local[u] = -1;
+      page.writeUInt32LE(bytes[u].length, o);
+      bytes[u].copy(page, o + 4);
+      o += 4 + bytes[u].length;
+    }
+    const width = used.length <= 1 ? 1 : 32 - Math.clz32(used.length - 1);
+    const groups = (present + 7) >> 3;
+    const head = varintBytes(groups * 2 + 1);
+    const indices = new Uint8Array(1 + head.length + groups * width);
+    indices[0] = width;
+    indices.set(head, 1);
+    // Bit-packed, least significant bit first; the padding of the last group stays zero.
+    let at = 1 + head.length;
+    let acc = 0;
+    let bits = 0;
+    for (let j = 0; j < present; j++) {
+      acc |= index[j] << bits;
+      bits += width;
+      while (bits >= 8) {
+        indices[at++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) indices[at] = acc & 0xff;
+    return { page, indices, size: used.length };
+  }
+
   /** The PLAIN-encoded non-null values of a column. */
   private values(spec: ParquetColumnSpec, d: ParquetColumnData, rows: number, valid: Uint8Array | null, present: number): Uint8Array {
     if (spec.type === "utf8") {
@@ -329,15 +524,15 @@ export class PlainParquetWriter {
     switch (spec.type) {
       case "double": {
         if (!valid && src instanceof Float64Array) {
-          const view = new Uint8Array(src.buffer, src.byteOffset, rows * 8);
-          return Buffer.from(view);
+          // A view, not a copy: the caller's arrays must not change until the file is closed.
+          return new Uint8Array(src.buffer, src.byteOffset, rows * 8);
         }
         const out = new Float64Array(present);
         for (let i = 0, k = 0; i < rows; i++) if (!valid || valid[i] === 1) out[k++] = src[i];
         return new Uint8Array(out.buffer);
       }
       case "int32": {
-        if (!valid && src instanceof Int32Array) return Buffer.from(new Uint8Array(src.buffer, src.byteOffset, rows * 4));
+        if (!valid && src instanceof Int32Array) return new Uint8Array(src.buffer, src.byteOffset, rows * 4);
         const out = new Int32Array(present);
         for (let i = 0, k = 0; i < rows; i++) {
           if (valid && valid[i] === 0) continue;
@@ -375,9 +570,10 @@ export class PlainParquetWriter {
     }
   }
 
-  /** Write the footer and close the file. */
-  close(): void {
-    if (this.closed) return;
+  /** Write what `append` still holds and the footer, wait for every byte, and close the file. */
+  async close(): Promise<void> {
+    if (this.closed) return this.settle();
+    if (this.pendingRows > 0) this.writePending(this.pendingRows);
     const w = new Compact();
     w.i32(1, 1);
     w.listStruct(2, [null, ...this.columns], (s, c) => {
@@ -394,17 +590,17 @@ export class PlainParquetWriter {
     w.listStruct(4, this.groups, (g, rg) => {
       g.listStruct(1, rg.chunks, (cc, ch) => {
         const spec = this.columns[ch.column];
-        cc.i64(2, ch.offset).struct(3, (m) =>
-          m
-            .i32(1, TYPE_CODE[spec.type])
-            .listI32(2, spec.optional ? [0, 3] : [0])
+        cc.i64(2, ch.offset).struct(3, (m) => {
+          m.i32(1, TYPE_CODE[spec.type])
+            .listI32(2, [0, ...(spec.optional || ch.dictionaryOffset !== null ? [3] : []), ...(ch.dictionaryOffset !== null ? [8] : [])])
             .listString(3, [spec.name])
             .i32(4, 0)
             .i64(5, ch.numValues)
             .i64(6, ch.size)
             .i64(7, ch.size)
-            .i64(9, ch.offset),
-        );
+            .i64(9, ch.dataOffset);
+          if (ch.dictionaryOffset !== null) m.i64(11, ch.dictionaryOffset);
+        });
       });
       g.i64(2, rg.size).i64(3, rg.rows).i64(5, rg.offset).i64(6, rg.size);
     });
@@ -415,15 +611,74 @@ export class PlainParquetWriter {
     tail.write("PAR1", 4, "latin1");
     this.write([footer, tail]);
     this.closed = true;
-    closeSync(this.fd);
+    try {
+      await this.settle();
+    } finally {
+      await new Promise<void>((done) => closeFd(this.fd, () => done()));
+    }
   }
 
-  /** Close the file without a footer (after a failure; the caller deletes it). */
-  abort(): void {
+  /** Close the file without a footer once queued writes are done (after a failure; the caller deletes it). */
+  async abort(): Promise<void> {
     if (this.closed) return;
+    this.pending = [];
+    this.pendingRows = 0;
     this.closed = true;
+    if (this.writesInFlight > 0) await new Promise<void>((done) => this.settled.push(done));
     closeSync(this.fd);
   }
+}
+
+/** Rows [start, end) of a column's data (views, no copy, for typed arrays). */
+function sliceColumn(d: ParquetColumnData, start: number, end: number): ParquetColumnData {
+  const cut = (a: ArrayLike<number>): ArrayLike<number> => (ArrayBuffer.isView(a) ? (a as Float64Array).subarray(start, end) : Array.prototype.slice.call(a, start, end));
+  if ("codes" in d) return { codes: cut(d.codes), labels: d.labels };
+  if ("strings" in d) return { strings: d.strings.slice(start, end) };
+  return { values: cut(d.values), valid: d.valid?.subarray(start, end), nanIsNull: d.nanIsNull };
+}
+
+/**
+ * One column's pieces as one: numbers into a Float64Array (exact for every type the writer takes),
+ * codes into an Int32Array when the pieces share one label array (a reader's dictionary only grows, so
+ * the latest array covers every earlier code), otherwise as strings.
+ */
+function concatColumn(pieces: readonly ParquetColumnData[], rows: number): ParquetColumnData {
+  const first = pieces[0];
+  if ("codes" in first && pieces.every((p) => "codes" in p && p.labels === first.labels)) {
+    const codes = new Int32Array(rows);
+    let o = 0;
+    for (const p of pieces as readonly { codes: ArrayLike<number> }[]) {
+      codes.set(p.codes, o);
+      o += p.codes.length;
+    }
+    return { codes, labels: first.labels };
+  }
+  if (pieces.every((p) => "codes" in p || "strings" in p)) {
+    const strings: (string | null)[] = [];
+    for (const p of pieces) {
+      if ("strings" in p) for (const s of p.strings) strings.push(s ?? null);
+      else if ("codes" in p) for (let i = 0; i < p.codes.length; i++) strings.push(p.codes[i] < 0 ? null : p.labels[p.codes[i]]);
+    }
+    return { strings };
+  }
+  if (!pieces.every((p) => "values" in p)) throw new DataError("parquet: a column was given both numbers and text");
+  const numeric = pieces as readonly { values: ArrayLike<number>; valid?: Uint8Array; nanIsNull?: boolean }[];
+  const values = new Float64Array(rows);
+  // NaN as null must hold for every piece or for none: otherwise the pieces travel with explicit validity.
+  const nanIsNull = numeric.every((p) => p.nanIsNull === true);
+  const withValid = numeric.some((p) => p.valid !== undefined) || (!nanIsNull && numeric.some((p) => p.nanIsNull === true));
+  const valid = withValid ? new Uint8Array(rows) : undefined;
+  let o = 0;
+  for (const p of numeric) {
+    const n = p.values.length;
+    values.set(p.values, o);
+    if (valid) {
+      if (p.valid) valid.set(p.valid.subarray(0, n), o);
+      else for (let i = 0; i < n; i++) valid[o + i] = p.nanIsNull && p.values[i] !== p.values[i] ? 0 : 1;
+    }
+    o += n;
+  }
+  return valid ? { values, valid } : { values, nanIsNull };
 }
 
 /** Definition levels of one page (bit width 1), length-prefixed: one RLE run when all present, else bit-packed. */

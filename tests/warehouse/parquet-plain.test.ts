@@ -66,7 +66,7 @@ describe("PlainParquetWriter", () => {
     // Two row groups: the first 4 rows, then the rest.
     w.writeRowGroup(4, data.map((d) => slice(d, 0, 4)));
     w.writeRowGroup(5, data.map((d) => slice(d, 4, 9)));
-    w.close();
+    await w.close();
     const { types, rows } = await readBack(path);
     expect(types).toEqual({ i: "INTEGER", t: "TIMESTAMP", d: "DOUBLE", b: "BOOLEAN", s: "VARCHAR", c: "VARCHAR", dr: "DOUBLE" });
     expect(rows).toHaveLength(9);
@@ -91,7 +91,7 @@ describe("PlainParquetWriter", () => {
       { name: "s", type: "utf8", optional: true },
     ]);
     w.writeRowGroup(0, [{ values: new Float64Array(0) }, { strings: [] }]);
-    w.close();
+    await w.close();
     const { types, rows } = await readBack(path);
     expect(types).toEqual({ a: "INTEGER", s: "VARCHAR" });
     expect(rows).toEqual([]);
@@ -126,7 +126,7 @@ describe("PlainParquetWriter", () => {
       const e = Math.min(n, s + group);
       w.writeRowGroup(e - s, [{ values: d.subarray(s, e), nanIsNull: true }, { values: i32.subarray(s, e) }, { values: t.subarray(s, e) }, { values: b.subarray(s, e) }, { codes: codes.subarray(s, e), labels }]);
     }
-    w.close();
+    await w.close();
     const meta = await wh.rows(`SELECT count(DISTINCT row_group_id)::INTEGER AS g FROM parquet_metadata(${literal(path)})`);
     expect(meta[0].g).toBe(Math.ceil(n / group));
     const cols = await wh.numericColumns(`SELECT d, i::DOUBLE AS i, epoch_ms(t)::DOUBLE AS t, b::DOUBLE AS b FROM read_parquet(${literal(path)})`);
@@ -148,15 +148,113 @@ describe("PlainParquetWriter", () => {
     w.writeRowGroup(2, [{ codes: Int32Array.from([0, -1]), labels }]);
     labels.push("ß", "c");
     w.writeRowGroup(3, [{ codes: Int32Array.from([2, 1, 0]), labels }]);
-    w.close();
+    await w.close();
     expect(await wh.textColumn(`SELECT c FROM read_parquet(${literal(path)})`)).toEqual(["a", null, "c", "ß", "a"]);
   });
 
-  it("refuses a null in a REQUIRED column and a non-integer in an int32 column", () => {
+  it("append writes row groups of exactly rowGroupRows across chunk boundaries, equal to the input", async () => {
+    const rng = createRng(5);
+    const path = join(root, "append.parquet");
+    const groupRows = 1000;
+    const w = new PlainParquetWriter(
+      path,
+      [
+        { name: "d", type: "double", optional: true },
+        { name: "t", type: "timestamp", optional: true },
+        { name: "c", type: "utf8", optional: true },
+        { name: "s", type: "utf8", optional: true },
+      ],
+      { rowGroupRows: groupRows },
+    );
+    const labels: string[] = [];
+    const d: number[] = [];
+    const t: number[] = [];
+    const c: (string | null)[] = [];
+    const s: (string | null)[] = [];
+    let total = 0;
+    // Pieces of every size around the row group: smaller, equal, larger, several groups at once;
+    // nulls given by NaN in some pieces and by a validity array in others; text as codes into a
+    // dictionary that grows between pieces, and once as plain strings.
+    for (const n of [1, 999, 1000, 333, 2500, 7, 1000, 4001, 1]) {
+      labels.push(`label-${labels.length}`);
+      const dv = new Float64Array(n);
+      const valid = new Uint8Array(n);
+      const tv = new Float64Array(n);
+      const codes = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        dv[i] = rng.uniform() < 0.1 ? NaN : rng.normal();
+        valid[i] = rng.uniform() < 0.1 ? 0 : 1;
+        tv[i] = 1.7e12 + Math.floor(rng.uniform() * 1e9);
+        codes[i] = Math.floor(rng.uniform() * (labels.length + 1)) - 1;
+      }
+      const useValid = n % 2 === 1;
+      const asStrings = n === 333;
+      for (let i = 0; i < n; i++) {
+        d.push(useValid ? (valid[i] ? dv[i] : NaN) : dv[i]);
+        t.push(tv[i]);
+        c.push(codes[i] < 0 ? null : labels[codes[i]]);
+        s.push(i % 5 === 0 ? null : `s${total + i}`);
+      }
+      w.append(n, [
+        useValid ? { values: dv, valid } : { values: dv, nanIsNull: true },
+        { values: tv },
+        asStrings ? { strings: Array.from(codes, (k) => (k < 0 ? null : labels[k])) } : { codes, labels },
+        { strings: s.slice(total, total + n) },
+      ]);
+      total += n;
+    }
+    expect(w.rows).toBe(total);
+    await w.close();
+    const groups = await wh.rows(`SELECT row_group_id, any_value(row_group_num_rows)::INTEGER AS n FROM parquet_metadata(${literal(path)}) GROUP BY ALL ORDER BY row_group_id`);
+    const sizes = groups.map((g) => g.n);
+    expect(sizes.slice(0, -1).every((n) => n === groupRows)).toBe(true);
+    expect(sizes.reduce((a: number, b) => a + Number(b), 0)).toBe(total);
+    const cols = await wh.numericColumns(`SELECT d, epoch_ms(t)::DOUBLE AS t FROM read_parquet(${literal(path)})`);
+    for (let k = 0; k < total; k++) {
+      if (Number.isNaN(d[k])) expect(cols.d[k], `d ${k}`).toBeNaN();
+      else expect(cols.d[k], `d ${k}`).toBe(d[k]);
+    }
+    expect(Array.from(cols.t)).toEqual(t);
+    expect(await wh.textColumn(`SELECT c FROM read_parquet(${literal(path)})`)).toEqual(c);
+    expect(await wh.textColumn(`SELECT s FROM read_parquet(${literal(path)})`)).toEqual(s);
+  });
+
+  it("dictionary-encodes code columns (one, many and all-null labels) and writes huge label sets PLAIN", async () => {
+    const path = join(root, "dict.parquet");
+    const many = Array.from({ length: 70_000 }, (_, k) => `v${k}`);
+    const w = new PlainParquetWriter(path, [
+      { name: "one", type: "utf8", optional: false },
+      { name: "few", type: "utf8", optional: true },
+      { name: "none", type: "utf8", optional: true },
+      { name: "huge", type: "utf8", optional: true },
+    ]);
+    const n = 300;
+    const few = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    const fewCodes = Int32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? -1 : (i * 5) % few.length));
+    const hugeCodes = Int32Array.from({ length: n }, (_, i) => (i * 233) % many.length);
+    w.writeRowGroup(n, [
+      { codes: new Int32Array(n).fill(0), labels: ["only"] },
+      { codes: fewCodes, labels: few },
+      { codes: new Int32Array(n).fill(-1), labels: few },
+      { codes: hugeCodes, labels: many },
+    ]);
+    await w.close();
+    const meta = await wh.rows(`SELECT path_in_schema AS c, encodings AS e FROM parquet_metadata(${literal(path)})`);
+    const enc = Object.fromEntries(meta.map((m) => [String(m.c), String(m.e)]));
+    expect(enc.one).toMatch(/RLE_DICTIONARY/);
+    expect(enc.few).toMatch(/RLE_DICTIONARY/);
+    expect(enc.huge).not.toMatch(/DICTIONARY/);
+    expect(await wh.textColumn(`SELECT one FROM read_parquet(${literal(path)})`)).toEqual(new Array(n).fill("only"));
+    expect(await wh.textColumn(`SELECT few FROM read_parquet(${literal(path)})`)).toEqual(Array.from(fewCodes, (k) => (k < 0 ? null : few[k])));
+    expect(await wh.textColumn(`SELECT "none" FROM read_parquet(${literal(path)})`)).toEqual(new Array(n).fill(null));
+    expect(await wh.textColumn(`SELECT huge FROM read_parquet(${literal(path)})`)).toEqual(Array.from(hugeCodes, (k) => many[k]));
+  });
+
+  it("refuses a null in a REQUIRED column and a non-integer in an int32 column", async () => {
     const w = new PlainParquetWriter(join(root, "bad.parquet"), [{ name: "a", type: "int32", optional: false }]);
     expect(() => w.writeRowGroup(2, [{ values: Float64Array.from([1, NaN]), nanIsNull: true }])).toThrow(DataError);
     expect(() => w.writeRowGroup(1, [{ values: Float64Array.from([1.5]) }])).toThrow(/not a 32-bit integer/);
-    w.abort();
+    await w.abort();
     expect(existsSync(join(root, "bad.parquet"))).toBe(true);
   });
 });
