@@ -2,7 +2,8 @@
  * Idempotent, validated, all-or-nothing loading of raw generator files into staging tables.
  *
  * Per file: the sha256 of its bytes (one native pass) identifies it in the ledger; a file seen before,
- * under any name, is skipped unread. A CSV file is then read once by lib/validate's byte-level reader
+ * under any name, is skipped (unread when small; a large CSV file is hashed on a worker thread while it
+ * is parsed, and abandoned before its first write when the ledger knows it). A CSV file is then read once by lib/validate's byte-level reader
  * into typed columns, validated chunk by chunk, and the good rows go from those typed arrays (no second
  * parse) either through temporary PLAIN Parquet parts that DuckDB inserts with `read_parquet` on all
  * its threads while the next part is parsed (files of PARQUET_STAGING_MIN_BYTES and more), or through
@@ -14,8 +15,8 @@
  * is one transaction, and the counts must reconcile (rows in = staged + quarantined) before it can
  * commit, so a failure anywhere leaves nothing behind.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -25,8 +26,11 @@ import type { TableSchema } from "../simulate/table.js";
 import { emptySummary, scanCsvChunks } from "../validate/scan-csv.js";
 import { type QuarantineRecord, type ValidationReport, type ValueChunk, Validator } from "../validate/validator.js";
 import { type Warehouse, ident, literal } from "./db.js";
+import { sha256File, sha256FileInWorker } from "./file-checksum.js";
 import { DUCKDB_ROW_GROUP_ROWS, type ParquetColumnData, type ParquetColumnSpec, PlainParquetWriter } from "./parquet-plain.js";
 import { type RawTable, RAW_EXTENSIONS, rawTableForPath, rawTableNamed } from "./tables.js";
+
+export { sha256File } from "./file-checksum.js";
 
 /** Options of a file load. */
 export interface IngestOptions {
@@ -48,6 +52,13 @@ export interface IngestOptions {
    * PARQUET_STAGING_MIN_BYTES bytes, the appender below.
    */
   stagingPath?: "auto" | "appender" | "parquet";
+  /**
+   * When the file's sha256 is computed: "first" (before reading it; a file seen before is skipped
+   * unread), "alongside" (CSV files on the Parquet path: on a worker thread while this thread parses
+   * them; a file seen before is abandoned at the first insert step and skipped), or "auto" (default):
+   * alongside for CSV files of HASH_IN_WORKER_MIN_BYTES and more on the Parquet path, first otherwise.
+   */
+  checksum?: "auto" | "first" | "alongside";
   /** Rows per temporary Parquet part on the Parquet path (default 983040, eight DuckDB row groups); a part is inserted while the next is parsed. */
   parquetPartRows?: number;
 }
@@ -85,6 +96,17 @@ export interface IngestFileResult {
   durationMs: number;
 }
 
+/** CSV files from this size up (on the Parquet path) are hashed on a worker thread while they are parsed. */
+export const HASH_IN_WORKER_MIN_BYTES = 32 << 20;
+
+/** Thrown inside a load when the checksum shows the file was loaded before: the load is abandoned, the file skipped. */
+class SeenBefore {
+  constructor(
+    readonly sha256: string,
+    readonly path: string,
+  ) {}
+}
+
 const LOAD_TABLE = "_wh_load";
 const QUARANTINE_LOAD = "_wh_quarantine_load";
 const VECTOR = 2048;
@@ -113,21 +135,6 @@ export function stagingDdl(t: RawTable): string {
 /** Create the staging table of a raw table if it does not exist. */
 export async function ensureStaging(wh: Warehouse, t: RawTable): Promise<void> {
   await wh.exec(stagingDdl(t));
-}
-
-/** The sha256 (hex) and size of a file, in one streamed pass. */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-  } catch (cause) {
-    throw new DataError(`${path}: cannot read (${(cause as Error).message})`, { cause });
-  }
-  return { sha256: hash.digest("hex"), bytes };
 }
 
 function formatOf(path: string): "csv" | "parquet" | "jsonl" {
@@ -335,17 +342,31 @@ class ParquetLoad {
   private readonly steps: Promise<void>[] = [];
   private queued = 0;
   private failure: { error: unknown } | null = null;
+  private sha256 = "";
 
+  /**
+   * `ready` runs first on the insert chain and gives the file's checksum (which staging rows carry);
+   * when it throws, no part is inserted and the error reaches the parse at its next chunk.
+   */
   constructor(
     private readonly wh: Warehouse,
     private readonly table: string,
     private readonly cols: readonly TableSchema["columns"][number][],
-    private readonly target: "load" | { sha256: string },
+    private readonly target: "load" | "staging",
+    ready: () => Promise<string>,
     private readonly flushQuarantine: (records: readonly QuarantineRecord[][]) => Promise<void>,
     private readonly partRowsMax: number = PART_ROWS,
   ) {
     this.specs = cols.map((c) => ({ name: c.name, type: parquetType(c), optional: true }));
     if (target === "load") this.specs.push({ name: "_row", type: "double", optional: true }, { name: "_line", type: "double", optional: true });
+    this.chain = ready().then(
+      (sha256) => {
+        this.sha256 = sha256;
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+      },
+    );
   }
 
   append(chunk: ValueChunk, rows: ArrayLike<number>): void {
@@ -411,7 +432,7 @@ class ParquetLoad {
         if (this.failure) return;
         if (records.length > 0) await this.flushQuarantine(records);
         if (writer) {
-          const sha = this.target === "load" ? "" : `, ${literal(this.target.sha256)}`;
+          const sha = this.target === "load" ? "" : `, ${literal(this.sha256)}`;
           await this.wh.exec(`INSERT INTO ${this.table} SELECT *${sha} FROM read_parquet(${literal(writer.path)})`);
           rmSync(writer.path, { force: true });
         }
@@ -647,7 +668,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
    * Read and validate the file: good rows to the staging table (direct, inside the caller's
    * transaction) or to the temp LOAD_TABLE, quarantined rows with reasons to the temp QUARANTINE_LOAD.
    */
-  const load = async (known: { sha256: string; bytes: number }, direct: boolean): Promise<Loaded> => {
+  const load = async (direct: boolean): Promise<Loaded> => {
     const cols = t.schema.columns;
     // Straight into staging the categories are the staging table's VARCHARs; via the load table, ENUMs.
     const enums = direct ? new Map<string, readonly string[]>() : enumLabels(t);
@@ -659,12 +680,12 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     // open appender: those load through appenders opened per chunk.
     const openLoad = async (): Promise<LoadAppender> =>
       direct
-        ? new LoadAppender(await wh.connection.createAppender(t.staging), cols, enums, { sha256: known.sha256 })
+        ? new LoadAppender(await wh.connection.createAppender(t.staging), cols, enums, { sha256: await identity.sha256() })
         : new LoadAppender(await wh.connection.createAppender(LOAD_TABLE, null, "temp"), cols, enums, "load");
     const openQuarantine = async (): Promise<QuarantineAppender> => new QuarantineAppender(await wh.connection.createAppender(QUARANTINE_LOAD, null, "temp"));
     let quarantined = 0;
     let rowsSeen = 0;
-    let bytesSeen = known.bytes;
+    let bytesSeen = bytes;
     const handle = (chunk: ValueChunk, unparseable: readonly QuarantineRecord[], into: LoadAppender | ParquetLoad, q: { append: (records: readonly QuarantineRecord[], timestampColumns: ReadonlySet<string>) => void }): void => {
       if (unparseable.length > 0) {
         validator.addUnparseable(unparseable);
@@ -686,8 +707,6 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
       rowsSeen = rowBase + chunk.length;
       options.onProgress?.({ path: file, rows: rowsSeen, bytes: bytesSeen });
     };
-    const mode = options.stagingPath ?? "auto";
-    const viaParquet = mode === "parquet" || (mode === "auto" && known.bytes >= PARQUET_STAGING_MIN_BYTES);
     // On the Parquet path a clean chunk is exactly one row group, written without a copy.
     const chunkRows = options.chunkRows ?? (viaParquet ? DUCKDB_ROW_GROUP_ROWS : 65_536);
     const flushQuarantine = async (batches: readonly QuarantineRecord[][]): Promise<void> => {
@@ -698,7 +717,7 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
         q.close();
       }
     };
-    const pq = viaParquet ? new ParquetLoad(wh, direct ? ident(t.staging) : LOAD_TABLE, cols, direct ? { sha256: known.sha256 } : "load", flushQuarantine, options.parquetPartRows) : null;
+    const pq = viaParquet ? new ParquetLoad(wh, direct ? ident(t.staging) : LOAD_TABLE, cols, direct ? "staging" : "load", identity.sha256, flushQuarantine, options.parquetPartRows) : null;
     // With Parquet the quarantine records wait for the insert steps (no appender stays open on the connection).
     const heldQuarantine = pq ? { append: (records: readonly QuarantineRecord[]): void => pq.appendQuarantine(records), close: (): void => undefined } : null;
     try {
@@ -736,25 +755,56 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
     } finally {
       await pq?.dispose();
     }
-    return { sha256: known.sha256, bytes: known.bytes, report: validator.report(), quarantined, extra: [...extra] };
+    return { sha256: await identity.sha256(), bytes, report: validator.report(), quarantined, extra: [...extra] };
   };
 
-  // The checksum first (one native pass): a file seen before is skipped unread, and rows can carry it.
-  const known = await sha256File(file);
-  const because = await ledgerPath(known.sha256);
-  if (because !== null) return skipped(known.sha256, known.bytes, because);
+  let bytes: number;
+  try {
+    bytes = statSync(file).size;
+  } catch (cause) {
+    throw new DataError(`${file}: cannot read (${(cause as Error).message})`, { cause });
+  }
+  const mode = options.stagingPath ?? "auto";
+  const viaParquet = mode === "parquet" || (mode === "auto" && bytes >= PARQUET_STAGING_MIN_BYTES);
+  // The checksum identifies the file in the ledger and rides on every staged row. A small file is
+  // hashed first and, when seen before, skipped unread. A large CSV file on the Parquet path is hashed
+  // on a worker thread while this one parses it: the ledger check is the first step of the insert
+  // chain, before any write, and a file seen before is then abandoned (rolled back) and reported
+  // skipped, having cost about one hash time of parsing.
+  let identity: { sha256: () => Promise<string> };
+  const checksumWhen = options.checksum ?? "auto";
+  if (format === "csv" && viaParquet && (checksumWhen === "alongside" || (checksumWhen === "auto" && bytes >= HASH_IN_WORKER_MIN_BYTES))) {
+    const checksum = sha256FileInWorker(file);
+    checksum.catch(() => undefined);
+    identity = {
+      sha256: async () => {
+        const { sha256 } = await checksum;
+        const because = await ledgerPath(sha256);
+        if (because !== null) throw new SeenBefore(sha256, because);
+        identity.sha256 = () => Promise.resolve(sha256);
+        return sha256;
+      },
+    };
+  } else {
+    const known = await sha256File(file);
+    const because = await ledgerPath(known.sha256);
+    if (because !== null) return skipped(known.sha256, known.bytes, because);
+    bytes = known.bytes;
+    identity = { sha256: () => Promise.resolve(known.sha256) };
+  }
   // Into an empty staging table the good rows are appended directly, inside the file's transaction;
   // otherwise they go through the load table so that keys already staged can be quarantined.
   if ((await wh.count(t.staging)) === 0) {
     try {
       return await wh.transaction(async () => {
-        const loaded = await load(known, true);
+        const loaded = await load(true);
         await wh.exec(
-          `INSERT INTO wh_quarantine SELECT ${literal(known.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+          `INSERT INTO wh_quarantine SELECT ${literal(loaded.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
         );
         return finish(loaded, { staged: await wh.count(t.staging), duplicates: 0 });
       });
     } catch (error) {
+      if (error instanceof SeenBefore) return skipped(error.sha256, bytes, error.path);
       if (error instanceof WorkbenchError) throw error;
       throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
     } finally {
@@ -763,9 +813,10 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   }
   let loaded: Loaded;
   try {
-    loaded = await load(known, false);
+    loaded = await load(false);
   } catch (error) {
     await dropScratch();
+    if (error instanceof SeenBefore) return skipped(error.sha256, bytes, error.path);
     if (error instanceof WorkbenchError) throw error;
     throw new DataError(`${file}: load failed and was rolled back: ${(error as Error).message}`, { cause: error });
   }
@@ -773,9 +824,9 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   try {
     return await wh.transaction(async () => {
       await wh.exec(
-        `INSERT INTO wh_quarantine SELECT ${literal(known.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
+        `INSERT INTO wh_quarantine SELECT ${literal(staged.sha256)}, ${literal(t.staging)}, CAST(row_index AS BIGINT), CAST(line AS BIGINT), from_json(reasons, '["VARCHAR"]'), CAST(raw AS JSON) FROM ${QUARANTINE_LOAD}`,
       );
-      const counts = await stage(wh, t, known.sha256, { table: LOAD_TABLE, value: (c, a) => (c.type === "category" ? `CAST(${a}.${ident(c.name)} AS VARCHAR)` : `${a}.${ident(c.name)}`), row: (a) => `${a}._row`, line: (a) => `${a}._line` });
+      const counts = await stage(wh, t, staged.sha256, { table: LOAD_TABLE, value: (c, a) => (c.type === "category" ? `CAST(${a}.${ident(c.name)} AS VARCHAR)` : `${a}.${ident(c.name)}`), row: (a) => `${a}._row`, line: (a) => `${a}._line` });
       return finish(staged, counts);
     });
   } catch (error) {

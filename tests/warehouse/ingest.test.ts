@@ -17,8 +17,11 @@ import { rawTableForPath } from "../../lib/warehouse/tables.js";
  * Every test below runs once per staging path; the wrappers pass the current one. On the Parquet path
  * small chunks and parts make every file several parts, inserted while the next is written.
  */
-let stagingPath: "appender" | "parquet" = "appender";
-const pathOptions = (): IngestOptions => (stagingPath === "parquet" ? { stagingPath, chunkRows: 128, parquetPartRows: 150 } : { stagingPath });
+let stagingMode: "appender" | "parquet" | "parquet+hash-alongside" = "appender";
+const pathOptions = (): IngestOptions =>
+  stagingMode === "appender"
+    ? { stagingPath: "appender" }
+    : { stagingPath: "parquet", chunkRows: 128, parquetPartRows: 150, checksum: stagingMode === "parquet" ? "first" : "alongside" };
 const ingestFile = (wh: Warehouse, path: string, options: IngestOptions = {}): ReturnType<typeof ingestFileWith> => ingestFileWith(wh, path, { ...pathOptions(), ...options });
 const ingestDirectory = (wh: Warehouse, dir: string, options: Parameters<typeof ingestDirectoryWith>[2] = {}): ReturnType<typeof ingestDirectoryWith> => ingestDirectoryWith(wh, dir, { ...pathOptions(), ...options });
 /** The staging temp files of this process that exist now. */
@@ -47,7 +50,7 @@ afterAll(async () => {
 });
 
 async function fresh(name: string): Promise<Warehouse> {
-  return openWarehouse({ path: join(root, `${name}-${stagingPath}.duckdb`) });
+  return openWarehouse({ path: join(root, `${name}-${stagingMode}.duckdb`) });
 }
 
 const col = (name: string): number => {
@@ -71,9 +74,9 @@ async function quarantine(wh: Warehouse, sha: string): Promise<Map<number, strin
   return new Map(rows.map((r) => [Number(r.line), String(r.r)]));
 }
 
-describe.each(["appender", "parquet"] as const)("staging via %s", (mode) => {
+describe.each(["appender", "parquet", "parquet+hash-alongside"] as const)("staging via %s", (mode) => {
   beforeAll(() => {
-    stagingPath = mode;
+    stagingMode = mode;
   });
 
   afterEach(() => {
@@ -113,7 +116,7 @@ describe.each(["appender", "parquet"] as const)("staging via %s", (mode) => {
     });
 
     it("survives closing and reopening the database file", async () => {
-      const path = join(root, `reopen-${stagingPath}.duckdb`);
+      const path = join(root, `reopen-${stagingMode}.duckdb`);
       let wh = await openWarehouse({ path });
       const a = await ingestFile(wh, tripsCsv);
       wh.close();
@@ -404,7 +407,7 @@ describe.each(["appender", "parquet"] as const)("staging via %s", (mode) => {
       await ingestFile(wh, tripsCsv, { chunkRows: 200, onProgress: () => void seen.push(stageFiles().length) });
       expect(seen.length).toBeGreaterThan(1);
       // Parquet: the part being written, plus at most two queued for insertion.
-      expect(seen.every((k) => (mode === "parquet" ? k >= 1 && k <= 3 : k === 0))).toBe(true);
+      expect(seen.every((k) => (mode === "appender" ? k === 0 : k >= 1 && k <= 3))).toBe(true);
       expect(stageFiles()).toEqual([]);
     } finally {
       wh.close();
