@@ -9,10 +9,11 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
-import { DataError } from "../errors.js";
+import { DataError, WorkbenchError } from "../errors.js";
 import { CsvRecordParser } from "./csv-parser.js";
 import { type CsvBlock, type CsvColumn, type CsvValueType, type ReadCsvOptions, columnsOf, lastFieldError, parseCsvField } from "./read-csv.js";
 import type { QuarantineRecord, ValueColumn } from "./validator.js";
+import { WASM_CSV_WINDOW, WASM_STOP, WasmCsvKernel } from "./wasm-csv.js";
 
 /** What a scan learned about a file besides its rows (complete once the chunks are exhausted). */
 export interface CsvScanSummary {
@@ -42,6 +43,12 @@ export interface ScanCsvOptions extends ReadCsvOptions {
   sha256?: boolean;
   /** Read buffer size in bytes (default 4 MiB). */
   bufferBytes?: number;
+  /**
+   * Who parses plain records: "wasm" (the WebAssembly kernel of wasm-csv.ts; an error where
+   * WebAssembly is missing or a column is boolean), "js" (this file's fast path), or "auto" (default:
+   * the kernel where it can). Both give the same values, reasons and counts.
+   */
+  engine?: "auto" | "js" | "wasm";
 }
 
 const enum Kind {
@@ -383,6 +390,12 @@ class Scanner {
   private cols: (Float64Array | Int32Array)[] = [];
   private lines = new Float64Array(0);
   private filledOnce = false;
+  /** The WebAssembly record kernel (null: this file's fast path only). */
+  private kernel: WasmCsvKernel | null = null;
+  /** Records the JavaScript path takes before the kernel is tried again, after it refused a record. */
+  private jsRecords = 0;
+  /** Kernel calls in a row that refused their first record (backs off on files it cannot read). */
+  private refusals = 0;
   private n = 0;
   private quarantined: QuarantineRecord[] = [];
   private line = 1;
@@ -405,8 +418,24 @@ class Scanner {
     let nextQuote = b.indexOf(34, 0);
     if (nextQuote !== -1) this.summary.quotes = true;
     while (pos < len) {
-      const nl = b.indexOf(10, pos);
       if (nextQuote !== -1 && nextQuote < pos) nextQuote = b.indexOf(34, pos);
+      if (this.kernel !== null && this.header !== null && this.jsRecords === 0) {
+        // The complete records before the next quote go through the kernel, which stops before any
+        // record it cannot vouch for; that one (and, after repeated refusals, a few more) is read below.
+        const lastNewline = b.lastIndexOf(10, (nextQuote === -1 ? len : nextQuote) - 1);
+        if (lastNewline >= pos) {
+          const stopped = this.kernelRecords(b, pos, lastNewline + 1);
+          if (stopped > pos) {
+            this.refusals = 0;
+            pos = stopped;
+            continue;
+          }
+          this.refusals++;
+          this.jsRecords = Math.min(1024, 1 << Math.min(10, this.refusals - 1));
+        }
+      }
+      if (this.jsRecords > 0) this.jsRecords--;
+      const nl = b.indexOf(10, pos);
       if (nextQuote !== -1 && (nl === -1 || nextQuote < nl)) {
         const used = this.quotedRecord(b, pos, final);
         if (used < 0) break;
@@ -466,7 +495,64 @@ class Scanner {
     this.types = header.map((name) => this.expected.find((c) => c.name === name)?.type ?? "string");
     this.kinds = Int32Array.from(this.types.map(kindOf));
     this.dicts = this.types.map((t) => (kindOf(t) === Kind.Text ? new Dictionary() : null));
+    const engine = this.options.engine ?? "auto";
+    if (engine !== "js") this.kernel = WasmCsvKernel.create(this.kinds);
+    if (engine === "wasm" && this.kernel === null) throw new WorkbenchError(`${this.path}: engine "wasm" asked for, but WebAssembly is unavailable here or a column is boolean (${this.types.join(", ")})`);
     this.alloc();
+  }
+
+  /**
+   * Plain records of b[pos, end) (end just after a newline) through the kernel; returns where it
+   * stopped: `end`, or the start of a record it left to the JavaScript path.
+   */
+  private kernelRecords(b: Buffer, pos: number, end: number): number {
+    const kernel = this.kernel!;
+    let at = pos;
+    while (at < end) {
+      const windowEnd = end - at <= WASM_CSV_WINDOW ? end : b.lastIndexOf(10, at + WASM_CSV_WINDOW - 1) + 1;
+      // A record longer than the window goes to the JavaScript path.
+      if (windowEnd <= at) return at;
+      const { records, stoppedAt, reason } = kernel.run(b, at, windowEnd, this.chunkRows - this.n);
+      if (records > 0) this.takeKernelRecords(b, at, records);
+      at = stoppedAt;
+      if (reason === WASM_STOP.anomaly) return at;
+    }
+    return at;
+  }
+
+  /** Copy the kernel's last `records` records (parsed from b at `start`) into the chunk's columns. */
+  private takeKernelRecords(b: Buffer, start: number, records: number): void {
+    const kernel = this.kernel!;
+    const n0 = this.n;
+    while (this.lines.length < n0 + records) this.grow(this.lines.length);
+    for (let k = 0; k < this.kinds.length; k++) {
+      if (this.kinds[k] !== Kind.Text) {
+        (this.cols[k] as Float64Array).set(kernel.values(k, records), n0);
+        continue;
+      }
+      const slots = kernel.textSlots(k);
+      const hashes = kernel.textHashes(k);
+      const dict = this.dicts[k]!;
+      const col = this.cols[k] as Int32Array;
+      let code = -1;
+      for (let r = 0; r < records; r++) {
+        const len = slots[2 * r + 1];
+        // A negative length is the flag "same bytes as the previous record": the same code.
+        if (len >= 0) {
+          const p = start + slots[2 * r];
+          code = len === 0 ? -1 : dict.code(b, p, p + len, hashes[r]);
+        }
+        col[n0 + r] = code;
+      }
+    }
+    const lines = this.lines;
+    for (let r = 0; r < records; r++) lines[n0 + r] = this.line + r;
+    this.line += records;
+    this.summary.records += records;
+    this.dataRow += records;
+    this.n = n0 + records;
+    if (this.n === this.chunkRows) this.emit();
+    else if (this.n === this.lines.length) this.grow(this.n);
   }
 
   private alloc(): void {
