@@ -338,6 +338,11 @@ export async function* scanCsvChunks(path: string, options: ScanCsvOptions, summ
   } catch (cause) {
     throw new DataError(`${path}: cannot read (${(cause as Error).message})`, { cause });
   }
+  try {
+    scan.fileBytes = (await fh.stat()).size;
+  } catch {
+    // The size only sizes the first chunk's arrays.
+  }
   const hash: Hash | null = options.sha256 ? createHash("sha256") : null;
   let buf = Buffer.allocUnsafe(options.bufferBytes ?? 1 << 22);
   let have = 0;
@@ -390,6 +395,9 @@ class Scanner {
   private cols: (Float64Array | Int32Array)[] = [];
   private lines = new Float64Array(0);
   private filledOnce = false;
+  /** The file's size when known, to size the first chunk's arrays for the rows it will likely hold. */
+  fileBytes = 0;
+  private expectedRows = 0;
   /** The WebAssembly record kernel (null: this file's fast path only). */
   private kernel: WasmCsvKernel | null = null;
   /** Records the JavaScript path takes before the kernel is tried again, after it refused a record. */
@@ -449,7 +457,10 @@ class Scanner {
         this.summary.carriageReturns = true;
       }
       const terminated = nl !== -1;
-      if (this.header === null) this.onHeader(b.toString("utf8", pos, end).split(","), this.line, false);
+      if (this.header === null) {
+        this.onHeader(b.toString("utf8", pos, end).split(","), this.line, false);
+        this.estimateRows(b, nl + 1);
+      }
       else if (end === pos || (!terminated && this.options.requireFinalNewline) || !this.fastRow(b, pos, end)) {
         this.slowRow(b.toString("utf8", pos, end).split(","), this.line, terminated, undefined);
       }
@@ -501,6 +512,21 @@ class Scanner {
     this.alloc();
   }
 
+  /** Expected data rows from the file size and the records in the first 64 KiB after the header; re-sizes the first chunk. */
+  private estimateRows(b: Buffer, from: number): void {
+    if (this.fileBytes <= 0 || from <= 0) return;
+    const stop = Math.min(b.length, from + (1 << 16));
+    let records = 0;
+    let last = from;
+    for (let at = b.indexOf(10, from); at !== -1 && at < stop; at = b.indexOf(10, at + 1)) {
+      records++;
+      last = at + 1;
+    }
+    if (records === 0) return;
+    this.expectedRows = Math.ceil((((this.fileBytes - from) / (last - from)) * records) * 1.05);
+    if (this.n === 0) this.alloc();
+  }
+
   /**
    * Plain records of b[pos, end) (end just after a newline) through the kernel; returns where it
    * stopped: `end`, or the start of a record it left to the JavaScript path.
@@ -512,8 +538,8 @@ class Scanner {
       const windowEnd = end - at <= WASM_CSV_WINDOW ? end : b.lastIndexOf(10, at + WASM_CSV_WINDOW - 1) + 1;
       // A record longer than the window goes to the JavaScript path.
       if (windowEnd <= at) return at;
-      const { records, stoppedAt, reason } = kernel.run(b, at, windowEnd, this.chunkRows - this.n);
-      if (records > 0) this.takeKernelRecords(b, at, records);
+      const { records, stoppedAt, reason, unresolved } = kernel.run(b, at, windowEnd, this.chunkRows - this.n);
+      if (records > 0) this.takeKernelRecords(b, at, records, unresolved);
       at = stoppedAt;
       if (reason === WASM_STOP.anomaly) return at;
     }
@@ -521,7 +547,7 @@ class Scanner {
   }
 
   /** Copy the kernel's last `records` records (parsed from b at `start`) into the chunk's columns. */
-  private takeKernelRecords(b: Buffer, start: number, records: number): void {
+  private takeKernelRecords(b: Buffer, start: number, records: number, unresolved: number): void {
     const kernel = this.kernel!;
     const n0 = this.n;
     while (this.lines.length < n0 + records) this.grow(this.lines.length);
@@ -530,20 +556,17 @@ class Scanner {
         (this.cols[k] as Float64Array).set(kernel.values(k, records), n0);
         continue;
       }
-      const slots = kernel.textSlots(k);
-      const hashes = kernel.textHashes(k);
-      const dict = this.dicts[k]!;
-      const col = this.cols[k] as Int32Array;
-      let code = -1;
-      for (let r = 0; r < records; r++) {
-        const len = slots[2 * r + 1];
-        // A negative length is the flag "same bytes as the previous record": the same code.
-        if (len >= 0) {
-          const p = start + slots[2 * r];
-          code = len === 0 ? -1 : dict.code(b, p, p + len, hashes[r]);
-        }
-        col[n0 + r] = code;
-      }
+      (this.cols[k] as Int32Array).set(kernel.textCodes(k, records), n0);
+    }
+    // Labels the kernel's tables do not hold yet: the dictionary gives their codes, and the kernel learns them.
+    for (let i = 0; i < unresolved; i++) {
+      const u = kernel.unresolvedAt(i);
+      if (u.record >= records) continue;
+      const p = start + u.start;
+      const dict = this.dicts[u.column]!;
+      const code = dict.code(b, p, p + u.length, u.hash);
+      (this.cols[u.column] as Int32Array)[n0 + u.record] = code;
+      kernel.learn(u.column, code, b.subarray(p, p + u.length), u.hash);
     }
     const lines = this.lines;
     for (let r = 0; r < records; r++) lines[n0 + r] = this.line + r;
@@ -556,9 +579,10 @@ class Scanner {
   }
 
   private alloc(): void {
-    // Columns start small and double up to chunkRows, so a small file does not allocate whole chunks;
+    // Columns start at the expected row count (at least 4096) and double up to chunkRows, so a small
+    // file does not allocate whole chunks and a larger one does not copy its first chunk five times;
     // once one chunk has filled, the file is big enough for the next to start at full size.
-    const size = this.filledOnce ? this.chunkRows : Math.min(this.chunkRows, 4096);
+    const size = this.filledOnce ? this.chunkRows : Math.min(this.chunkRows, Math.max(4096, this.expectedRows));
     this.cols = this.types.map((t) => (kindOf(t) === Kind.Text ? new Int32Array(size) : new Float64Array(size)));
     this.lines = new Float64Array(size);
     this.n = 0;

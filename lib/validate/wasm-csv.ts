@@ -19,8 +19,14 @@ export const WASM_KIND = { float: 0, int: 1, bool: 2, time: 3, text: 4 } as cons
 /** Why the kernel stopped. */
 export const WASM_STOP = { end: 0, anomaly: 1, capacity: 2 } as const;
 
-/** Text slot flag: the field's bytes equal the previous record's field of the same column. */
-export const SAME_AS_PREVIOUS = 0x80000000 | 0;
+/** Slots per column of the kernel's table of known text labels (at most half are filled). */
+const DICT_SLOTS = 4096;
+
+/** Bytes per column for the label bytes the table points at. */
+const DICT_ARENA_BYTES = 1 << 16;
+
+/** Text code the kernel writes for a label its table does not hold: the reader's dictionary decides. */
+export const UNRESOLVED = -2;
 
 const COMMA = 44;
 const NEWLINE = 10;
@@ -138,16 +144,19 @@ const SELECT = 0x1b;
 const RETURN = 0x0f;
 
 /**
- * scan(inp, len, ncol, kinds, out, cap, hashes, prev, tables, state) -> records parsed.
+ * scan(inp, len, ncol, kinds, out, cap, hashes, codes, dict, tables, state, list) -> records parsed.
  * inp..inp+len: bytes whose last byte is a newline (plus 32 readable bytes after). kinds: i32 per
  * column. cap <= WASM_CSV_BATCH. out: float64 slots, column k's record r at
- * out + (k*WASM_CSV_BATCH + r)*8 (text: i32 start relative to inp, then i32 length, or length |
- * SAME_AS_PREVIOUS). hashes: i32 at hashes + (k*WASM_CSV_BATCH + r)*4 for text. prev: 8 bytes per column of scratch. tables: 23 float64 powers of ten, then at +192 twelve
- * i32 days per month. state: receives the offset where parsing stopped and the WASM_STOP reason.
+ * out + (k*WASM_CSV_BATCH + r)*8. Text: the i32 code at codes + (k*WASM_CSV_BATCH + r)*4 (-1 empty,
+ * UNRESOLVED when the label is not in the column's table at dict + k*DICT_SLOTS*16; then the slot in
+ * out holds i32 start relative to inp and i32 length, hashes + (k*WASM_CSV_BATCH + r)*4 the FNV-1a
+ * hash, and (k, r) is appended to list, counted in state[2]). tables: 23 float64 powers of ten, then
+ * at +192 twelve i32 days per month. state: receives the offset where parsing stopped, the WASM_STOP
+ * reason and the unresolved count.
  */
 function scanBody(): number[] {
-  const [inp, len, ncol, kinds, out, cap, hashes, prev, tables, state] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  let next = 10;
+  const [inp, len, ncol, kinds, out, cap, hashes, codes, dict, tables, state, list] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  let next = 12;
   const L = (): number => next++;
   const pos = L();
   const p = L();
@@ -180,7 +189,7 @@ function scanBody(): number[] {
   const era = L();
   const yoe = L();
   const days = L();
-  const numI32 = next - 10;
+  const numI32 = next - 12;
   const m = next++;
   const v = next++;
   const a = new Asm();
@@ -429,35 +438,51 @@ function scanBody(): number[] {
       });
     });
     a.get(q).get(p).op(I32_SUB).set(plen);
-    // Same bytes as the previous record's field of this column?
-    a.i32(0).set(j);
-    a.get(r).if(() => {
-      a.get(k).i32(3).op(I32_SHL).get(prev).op(I32_ADD).tee(d).loadI32(4).get(plen).op(I32_EQ).if(() => {
-        a.get(d).loadI32().get(inp).op(I32_ADD).set(pstart);
-        a.i32(1).set(j);
-        a.block("cmpDone", () => {
-          a.i32(0).set(e);
-          a.loop("cmp", () => {
-            a.get(e).get(plen).op(I32_GE_S).brIf("cmpDone");
-            a.get(pstart).get(e).op(I32_ADD).byte().get(p).get(e).op(I32_ADD).byte().op(I32_NE).if(() => {
-              a.i32(0).set(j).br("cmpDone");
+    // The code from this column's table of known labels (open addressing on the hash; entries of
+    // 16 bytes: hash, code, address of the label's bytes, length; code -1 marks an empty slot).
+    a.i32(-1).set(j);
+    a.get(plen).if(() => {
+      a.i32(-2).set(j);
+      a.get(h).i32(DICT_SLOTS - 1).op(I32_AND).set(e);
+      a.block("probeDone", () => {
+        a.loop("probe", () => {
+          a.get(k).i32(DICT_SLOTS).op(I32_MUL).get(e).op(I32_ADD).i32(4).op(I32_SHL).get(dict).op(I32_ADD).tee(d);
+          a.loadI32(4).i32(-1).op(I32_EQ).brIf("probeDone");
+          a.get(d).loadI32().get(h).op(I32_EQ).get(d).loadI32(12).get(plen).op(I32_EQ).op(I32_AND).if(() => {
+            a.get(d).loadI32(8).set(pstart);
+            a.block("cmpDone", () => {
+              a.i32(0).set(exp);
+              a.loop("cmp", () => {
+                a.get(exp).get(plen).op(I32_GE_S).if(() => {
+                  // Every byte equal: this entry's code.
+                  a.get(d).loadI32(4).set(j).br("probeDone");
+                });
+                a.get(pstart).get(exp).op(I32_ADD).byte().get(p).get(exp).op(I32_ADD).byte().op(I32_NE).brIf("cmpDone");
+                a.get(exp).i32(1).op(I32_ADD).set(exp);
+                a.br("cmp");
+              });
             });
-            a.get(e).i32(1).op(I32_ADD).set(e);
-            a.br("cmp");
           });
+          a.get(e).i32(1).op(I32_ADD).i32(DICT_SLOTS - 1).op(I32_AND).set(e);
+          a.br("probe");
         });
       });
     });
-    a.get(slot).get(plen).i32(SAME_AS_PREVIOUS).op(I32_OR).get(plen).get(j).op(SELECT).storeI32(4);
-    // Start is stored relative to inp.
-    a.get(slot).get(p).get(inp).op(I32_SUB).storeI32();
-    a.get(k).i32(3).op(I32_SHL).get(prev).op(I32_ADD).tee(d).get(p).get(inp).op(I32_SUB).storeI32();
-    a.get(d).get(plen).storeI32(4);
-    a.get(k).i32(WASM_CSV_BATCH).op(I32_MUL).get(r).op(I32_ADD).i32(2).op(I32_SHL).get(hashes).op(I32_ADD).get(h).storeI32();
+    a.get(k).i32(WASM_CSV_BATCH).op(I32_MUL).get(r).op(I32_ADD).i32(2).op(I32_SHL).tee(d).get(codes).op(I32_ADD).get(j).storeI32();
+    a.get(j).i32(-2).op(I32_EQ).if(() => {
+      // Unknown here: the reader's dictionary decides; the field's place, length and hash go with it.
+      a.get(d).get(hashes).op(I32_ADD).get(h).storeI32();
+      a.get(slot).get(p).get(inp).op(I32_SUB).storeI32();
+      a.get(slot).get(plen).storeI32(4);
+      a.get(state).loadI32(8).tee(e).i32(3).op(I32_SHL).get(list).op(I32_ADD).tee(d).get(k).storeI32();
+      a.get(d).get(r).storeI32(4);
+      a.get(state).get(e).i32(1).op(I32_ADD).storeI32(8);
+    });
     a.get(q).set(p);
   };
 
   a.get(inp).set(pos).i32(0).set(r).i32(WASM_STOP.end).set(reason);
+  a.get(state).i32(0).storeI32(8);
   a.get(len).get(inp).op(I32_ADD).set(len); // len becomes the end address
   a.block("stop", () => {
     a.loop("record", () => {
@@ -524,10 +549,10 @@ function scanBody(): number[] {
 
 /** Bytes of the module (exported function "scan"). */
 export function csvModuleBytes(): Uint8Array {
-  return wasmModuleBytes([{ name: "scan", params: new Array(10).fill(I32), result: I32, body: scanBody() }], { shared: false, minimumPages: 1 });
+  return wasmModuleBytes([{ name: "scan", params: new Array(12).fill(I32), result: I32, body: scanBody() }], { shared: false, minimumPages: 1 });
 }
 
-type ScanFn = (inp: number, len: number, ncol: number, kinds: number, out: number, cap: number, hashes: number, prev: number, tables: number, state: number) => number;
+type ScanFn = (inp: number, len: number, ncol: number, kinds: number, out: number, cap: number, hashes: number, codes: number, dict: number, tables: number, state: number, list: number) => number;
 
 let compiled: WasmModule | null | undefined;
 
@@ -571,14 +596,21 @@ export class WasmCsvKernel {
   private readonly inp: number;
   private readonly out: number;
   private readonly hashes: number;
-  private readonly prev: number;
+  private readonly codes: number;
+  private readonly dict: number;
+  private readonly arena: number;
+  private readonly list: number;
   private readonly tables: number;
   private readonly kinds: number;
   private readonly state: number;
   readonly ncol: number;
-  private bytes: Uint8Array;
-  private f64: Float64Array;
-  private i32: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly f64: Float64Array;
+  private readonly i32: Int32Array;
+  /** Per column: labels in its table, arena bytes used, and which codes it already holds. */
+  private readonly filled: Int32Array;
+  private readonly arenaUsed: Int32Array;
+  private readonly held: Set<number>[];
 
   private constructor(mod: WasmModule, kinds: Int32Array) {
     const ncol = kinds.length;
@@ -587,9 +619,12 @@ export class WasmCsvKernel {
     this.tables = 0;
     this.state = 256;
     this.kinds = 320;
-    this.prev = align(this.kinds + 4 * ncol);
-    this.hashes = align(this.prev + 8 * ncol);
-    this.out = align(this.hashes + 4 * ncol * WASM_CSV_BATCH);
+    this.hashes = align(this.kinds + 4 * ncol);
+    this.codes = align(this.hashes + 4 * ncol * WASM_CSV_BATCH);
+    this.list = align(this.codes + 4 * ncol * WASM_CSV_BATCH);
+    this.dict = align(this.list + 8 * ncol * WASM_CSV_BATCH);
+    this.arena = align(this.dict + 16 * ncol * DICT_SLOTS);
+    this.out = align(this.arena + DICT_ARENA_BYTES * ncol);
     this.inp = align(this.out + 8 * ncol * WASM_CSV_BATCH);
     // 64 readable bytes after the window: the timestamp check looks up to 24 bytes ahead.
     const total = this.inp + WASM_CSV_WINDOW + 64;
@@ -602,6 +637,10 @@ export class WasmCsvKernel {
     this.f64.set(POW10, this.tables / 8);
     this.i32.set(DAYS_IN_MONTH, (this.tables + 192) / 4);
     this.i32.set(kinds, this.kinds / 4);
+    this.i32.fill(-1, this.dict / 4, (this.dict + 16 * ncol * DICT_SLOTS) / 4);
+    this.filled = new Int32Array(ncol);
+    this.arenaUsed = new Int32Array(ncol);
+    this.held = Array.from({ length: ncol }, () => new Set<number>());
   }
 
   /** A kernel for these column kinds, or null (no WebAssembly, or a kind it does not parse: bool). */
@@ -617,11 +656,12 @@ export class WasmCsvKernel {
   }
 
   /** Records parsed from src[start, end) (end - start <= WASM_CSV_WINDOW, src[end - 1] a newline), at most `cap`. */
-  run(src: Uint8Array, start: number, end: number, cap: number): { records: number; stoppedAt: number; reason: number } {
+  run(src: Uint8Array, start: number, end: number, cap: number): { records: number; stoppedAt: number; reason: number; unresolved: number } {
     this.bytes.set(src.subarray(start, end), this.inp);
     this.bytes.fill(0, this.inp + (end - start), this.inp + (end - start) + 64);
-    const records = this.fn(this.inp, end - start, this.ncol, this.kinds, this.out, Math.min(cap, WASM_CSV_BATCH), this.hashes, this.prev, this.tables, this.state);
-    return { records, stoppedAt: start + this.i32[this.state / 4], reason: this.i32[this.state / 4 + 1] };
+    const records = this.fn(this.inp, end - start, this.ncol, this.kinds, this.out, Math.min(cap, WASM_CSV_BATCH), this.hashes, this.codes, this.dict, this.tables, this.state, this.list);
+    const s = this.state / 4;
+    return { records, stoppedAt: start + this.i32[s], reason: this.i32[s + 1], unresolved: this.i32[s + 2] };
   }
 
   /** Column k's values of the last run's first `records` records (a view into the kernel's memory). */
@@ -630,15 +670,40 @@ export class WasmCsvKernel {
     return this.f64.subarray(at, at + records);
   }
 
-  /** Column k's text slots of the last run: i32 pairs (start relative to the run's start, length | SAME_AS_PREVIOUS). */
-  textSlots(k: number): Int32Array {
-    const at = this.out / 4 + 2 * k * WASM_CSV_BATCH;
-    return this.i32.subarray(at, at + 2 * WASM_CSV_BATCH);
+  /** Column k's text codes of the last run (-1 empty, UNRESOLVED: see `unresolvedAt`). */
+  textCodes(k: number, records: number): Int32Array {
+    const at = this.codes / 4 + k * WASM_CSV_BATCH;
+    return this.i32.subarray(at, at + records);
   }
 
-  /** Column k's text hashes of the last run. */
-  textHashes(k: number): Int32Array {
-    const at = this.hashes / 4 + k * WASM_CSV_BATCH;
-    return this.i32.subarray(at, at + WASM_CSV_BATCH);
+  /** The i-th unresolved text field of the last run: column, record, start (relative to the run's start), length, hash. */
+  unresolvedAt(i: number): { column: number; record: number; start: number; length: number; hash: number } {
+    const e = this.list / 4 + 2 * i;
+    const column = this.i32[e];
+    const record = this.i32[e + 1];
+    const slot = this.out / 4 + 2 * (column * WASM_CSV_BATCH + record);
+    return { column, record, start: this.i32[slot], length: this.i32[slot + 1], hash: this.i32[this.hashes / 4 + column * WASM_CSV_BATCH + record] };
+  }
+
+  /**
+   * Teach column k's table that `bytes` (hashed as `hash`) is label `code`, so later records resolve
+   * it in the kernel; a full table or arena just keeps resolving through the caller.
+   */
+  learn(k: number, code: number, bytes: Uint8Array, hash: number): void {
+    const held = this.held[k];
+    if (held.has(code) || this.filled[k] * 2 >= DICT_SLOTS || this.arenaUsed[k] + bytes.length > DICT_ARENA_BYTES) return;
+    const address = this.arena + k * DICT_ARENA_BYTES + this.arenaUsed[k];
+    this.bytes.set(bytes, address);
+    this.arenaUsed[k] += bytes.length;
+    let slot = hash & (DICT_SLOTS - 1);
+    const base = this.dict / 4 + k * DICT_SLOTS * 4;
+    while (this.i32[base + slot * 4 + 1] !== -1) slot = (slot + 1) & (DICT_SLOTS - 1);
+    const e = base + slot * 4;
+    this.i32[e] = hash;
+    this.i32[e + 2] = address;
+    this.i32[e + 3] = bytes.length;
+    this.i32[e + 1] = code;
+    this.filled[k]++;
+    held.add(code);
   }
 }

@@ -193,6 +193,26 @@ describe("byte-level CSV reader", () => {
     expect(wasm.fresh.quarantined).toEqual(js.fresh.quarantined);
   });
 
+  it("the kernel's label table tells apart labels whose hashes collide (FNV-1a: 7yzla and e6apa)", async () => {
+    const labels = ["7yzla", "e6apa", "7yzla", "7yzla", "e6apa", ""];
+    const text = "ts,device,rpm,state,zone\n" + Array.from({ length: 600 }, (_, i) => `2026-01-01T00:00:00.000Z,${i},1.5,${labels[i % labels.length]},${labels[(i * 5) % labels.length]}`).join("\n") + "\n";
+    const wasm = await both(text, { chunkRows: 64, bufferBytes: 1 << 10, engine: "wasm", columns: KERNEL_COLUMNS });
+    expect(wasm.fresh.quarantined).toEqual([]);
+    expect(wasm.fresh.rows.map((r) => r.values[3])).toEqual(Array.from({ length: 600 }, (_, i) => labels[i % labels.length] || null));
+    expect(wasm.fresh.rows.map((r) => r.values[4])).toEqual(Array.from({ length: 600 }, (_, i) => labels[(i * 5) % labels.length] || null));
+  });
+
+  it("more labels than the kernel's table holds, and labels longer than its arena, still read as the JavaScript path reads them", async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => `L${i}`);
+    const long = Array.from({ length: 900 }, (_, i) => `${"x".repeat(100)}${i}`);
+    const rows = Array.from({ length: 12000 }, (_, i) => `2026-01-01T00:00:00.000Z,${i},2.5,${many[(i * 7919) % many.length]},${long[i % long.length]}`);
+    const text = "ts,device,rpm,state,zone\n" + rows.join("\n") + "\n";
+    const wasm = await both(text, { chunkRows: 4096, bufferBytes: 1 << 16, engine: "wasm", columns: KERNEL_COLUMNS });
+    expect(wasm.fresh.quarantined).toEqual([]);
+    expect(wasm.fresh.rows.map((r) => r.values[3])).toEqual(Array.from({ length: 12000 }, (_, i) => many[(i * 7919) % many.length]));
+    expect(wasm.fresh.rows.map((r) => r.values[4])).toEqual(Array.from({ length: 12000 }, (_, i) => long[i % long.length]));
+  });
+
   it("engine wasm refuses a boolean column instead of falling back silently", async () => {
     const r = await both("ts,device,rpm,state,ok\n", { chunkRows: 4, bufferBytes: 64, engine: "wasm" });
     expect(String(r.newError)).toMatch(/engine "wasm".*boolean/);
