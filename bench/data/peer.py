@@ -4,7 +4,8 @@ pandas and with DuckDB's Python client, on the files the TypeScript side generat
 Usage: peer.py SPEC.json  -> prints one JSON object of timings (seconds) and counts on stdout.
 
 SPEC: {"work": DIR, "tables": [{"name", "path", "suite": {expectations...}, "timestamps": [cols],
-       "key": [cols], "columns": [cols], "ddl": "CREATE TABLE IF NOT EXISTS stg (...)", "aggregate": ...}]}
+       "key": [cols], "columns": [cols], "ddl": "CREATE TABLE IF NOT EXISTS stg (...)", "aggregate": ...,
+       "repeats": R}]}  (validate and ingest run R times, each into fresh outputs; median and first run reported)
 
 The same work as the workbench, step by step (the expectation suites are the TypeScript suites,
 serialized, so every peer checks exactly what lib/validate checks):
@@ -291,30 +292,44 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
+def repeated(r: dict, key: str, times: int, fn):
+    """Run fn(i) `times` times; r[key] = median seconds, r[key + "_first"] = the first run; returns the last output."""
+    runs = []
+    out = None
+    for i in range(times):
+        dt, out = timed(lambda: fn(i))
+        runs.append(dt)
+    r[key] = float(np.median(runs))
+    r[key + "_first"] = runs[0]
+    return out
+
+
 def main() -> None:
     spec = json.load(open(sys.argv[1]))
     work = spec["work"]
     result = {"versions": {"pandas": pd.__version__, "duckdb": duckdb.__version__, "numpy": np.__version__}, "tables": {}}
     for t in spec["tables"]:
         name = t["name"]
+        times = int(t.get("repeats", 1))
         r = {}
-        out = {k: os.path.join(work, f"{k}_{name}") for k in ("pandas_v", "pandas_i", "duck_v", "duck_i")}
-        for d in out.values():
-            os.makedirs(d, exist_ok=True)
 
-        r["pandas_validate"], (df, bad, _) = timed(lambda: pandas_validate(t, out["pandas_v"]))
+        def out(kind: str, i: int) -> str:
+            d = os.path.join(work, f"{kind}_{name}_{i}")
+            os.makedirs(d, exist_ok=True)
+            return d
+
+        df, bad, _ = repeated(r, "pandas_validate", times, lambda i: pandas_validate(t, out("pandas_v", i)))
         r["pandas_bad_rows"] = int(bad.sum())
-        db = os.path.join(work, f"pandas_{name}.duckdb")
-        r["pandas_ingest"], r["pandas_staged"] = timed(lambda: pandas_ingest(t, db, out["pandas_i"]))
+        r["pandas_staged"] = repeated(r, "pandas_ingest", times, lambda i: pandas_ingest(t, os.path.join(work, f"pandas_{name}_{i}.duckdb"), out("pandas_i", i)))
         # The loaded data as the aggregate reads it: the validated frame (timestamps in UTC).
         good = df if not bad.any() else df[~bad]
         r["pandas_aggregate"], r["pandas_groups"] = timed(lambda: aggregate_pandas(good, t["aggregate"]))
         del good
         del df
 
-        ddb = os.path.join(work, f"duck_{name}.duckdb")
-        r["duckdb_validate"], r["duckdb_bad_rows"] = timed(lambda: duck_validate(t, ddb, out["duck_v"], False))
-        r["duckdb_ingest"], _ = timed(lambda: duck_validate(t, ddb, out["duck_i"], True))
+        r["duckdb_bad_rows"] = repeated(r, "duckdb_validate", times, lambda i: duck_validate(t, ":memory:", out("duck_v", i), False))
+        repeated(r, "duckdb_ingest", times, lambda i: duck_validate(t, os.path.join(work, f"duck_{name}_{i}.duckdb"), out("duck_i", i), True))
+        ddb = os.path.join(work, f"duck_{name}_{times - 1}.duckdb")
 
         def duck_agg():
             con = duckdb.connect(ddb)

@@ -579,10 +579,11 @@ class Scanner {
   }
 
   private alloc(): void {
-    // Columns start at the expected row count (at least 4096) and double up to chunkRows, so a small
-    // file does not allocate whole chunks and a larger one does not copy its first chunk five times;
-    // once one chunk has filled, the file is big enough for the next to start at full size.
-    const size = this.filledOnce ? this.chunkRows : Math.min(this.chunkRows, Math.max(4096, this.expectedRows));
+    // Columns start at the rows still expected (at least 4096) and double up to chunkRows, so a small
+    // file (or the tail of one) does not allocate whole chunks and a larger one does not copy its first
+    // chunk five times; without an estimate, once one chunk has filled the next starts at full size.
+    const left = this.expectedRows - this.dataRow;
+    const size = Math.min(this.chunkRows, this.filledOnce && left <= 0 ? this.chunkRows : Math.max(4096, left));
     this.cols = this.types.map((t) => (kindOf(t) === Kind.Text ? new Int32Array(size) : new Float64Array(size)));
     this.lines = new Float64Array(size);
     this.n = 0;

@@ -11,7 +11,7 @@
  * Why WebAssembly: the module is compiled before it runs, so a 10 MB file is not read by the
  * interpreter while the JIT warms up, and the byte loops run without bounds checks.
  */
-import { F64, I32, f64Bytes, sleb, uleb, wasmApi, wasmModuleBytes, type WasmMemory, type WasmModule } from "../util/wasm.js";
+import { F64, I32, I64, f64Bytes, sleb, uleb, wasmApi, wasmModuleBytes, type WasmMemory, type WasmModule } from "../util/wasm.js";
 
 /** Column kinds as the kernel knows them (the order of scan-csv.ts's Kind). */
 export const WASM_KIND = { float: 0, int: 1, bool: 2, time: 3, text: 4 } as const;
@@ -140,6 +140,11 @@ const F64_ADD = 0xa0;
 const F64_MUL = 0xa2;
 const F64_DIV = 0xa3;
 const F64_CONVERT_I32_S = 0xb7;
+const F64_CONVERT_I64_S = 0xb9;
+const I64_CONST = 0x42;
+const I64_ADD = 0x7c;
+const I64_MUL = 0x7e;
+const I64_EXTEND_I32_U = 0xad;
 const SELECT = 0x1b;
 const RETURN = 0x0f;
 
@@ -148,7 +153,8 @@ const RETURN = 0x0f;
  * inp..inp+len: bytes whose last byte is a newline (plus 32 readable bytes after). kinds: i32 per
  * column. cap <= WASM_CSV_BATCH. out: float64 slots, column k's record r at
  * out + (k*WASM_CSV_BATCH + r)*8. Text: the i32 code at codes + (k*WASM_CSV_BATCH + r)*4 (-1 empty,
- * UNRESOLVED when the label is not in the column's table at dict + k*DICT_SLOTS*16; then the slot in
+ * UNRESOLVED when the label is not in the column's table, whose address is the i32 at dict + k*4
+ * (DICT_SLOTS entries of 16 bytes: hash, code (-1: empty), address of the bytes, length); then the slot in
  * out holds i32 start relative to inp and i32 length, hashes + (k*WASM_CSV_BATCH + r)*4 the FNV-1a
  * hash, and (k, r) is appended to list, counted in state[2]). tables: 23 float64 powers of ten, then
  * at +192 twelve i32 days per month. state: receives the offset where parsing stopped, the WASM_STOP
@@ -189,9 +195,13 @@ function scanBody(): number[] {
   const era = L();
   const yoe = L();
   const days = L();
+  const tbl = L();
   const numI32 = next - 12;
   const m = next++;
   const v = next++;
+  // The mantissa's digits accumulate in an i64 (a short dependency chain); it is exact wherever the
+  // kernel keeps the value (at most 15 digits), and converts to the same double JavaScript builds.
+  const mant = next++;
   const a = new Asm();
 
   /** Stop before the current record: why, and leave the record loop. */
@@ -241,13 +251,13 @@ function scanBody(): number[] {
         });
       },
     );
-    a.f64(0).set(m).i32(0).set(digits).i32(-1).set(frac);
+    a.op(I64_CONST, 0).set(mant).i32(0).set(digits).i32(-1).set(frac);
     a.block("digitsDone", () => {
       a.loop("digits", () => {
         a.byteAt(q).tee(c);
         a.i32(48).op(I32_SUB).tee(d).i32(9).op(I32_LE_U).if(
           () => {
-            a.get(m).f64(10).op(F64_MUL).get(d).op(F64_CONVERT_I32_S).op(F64_ADD).set(m);
+            a.get(mant).op(I64_CONST, 10).op(I64_MUL).get(d).op(I64_EXTEND_I32_U).op(I64_ADD).set(mant);
             a.get(digits).i32(1).op(I32_ADD).set(digits);
             a.get(q).i32(1).op(I32_ADD).set(q);
             a.br("digits");
@@ -307,6 +317,7 @@ function scanBody(): number[] {
     // Clinger's fast path only: more digits or a larger exponent go to the JavaScript reader.
     a.get(digits).i32(15).op(I32_GT_S).get(e).i32(-22).op(I32_LT_S).op(I32_OR).get(e).i32(22).op(I32_GT_S).op(I32_OR);
     anomalyIf();
+    a.get(mant).op(F64_CONVERT_I64_S).set(m);
     a.get(m).f64(0).op(F64_EQ).if(
       () => {
         a.f64(0).set(v);
@@ -443,10 +454,11 @@ function scanBody(): number[] {
     a.i32(-1).set(j);
     a.get(plen).if(() => {
       a.i32(-2).set(j);
+      a.get(k).i32(2).op(I32_SHL).get(dict).op(I32_ADD).loadI32().set(tbl);
       a.get(h).i32(DICT_SLOTS - 1).op(I32_AND).set(e);
       a.block("probeDone", () => {
         a.loop("probe", () => {
-          a.get(k).i32(DICT_SLOTS).op(I32_MUL).get(e).op(I32_ADD).i32(4).op(I32_SHL).get(dict).op(I32_ADD).tee(d);
+          a.get(tbl).get(e).i32(4).op(I32_SHL).op(I32_ADD).tee(d);
           a.loadI32(4).i32(-1).op(I32_EQ).brIf("probeDone");
           a.get(d).loadI32().get(h).op(I32_EQ).get(d).loadI32(12).get(plen).op(I32_EQ).op(I32_AND).if(() => {
             a.get(d).loadI32(8).set(pstart);
@@ -543,7 +555,7 @@ function scanBody(): number[] {
   a.get(state).get(reason).storeI32(4);
   a.get(r).op(RETURN);
   a.op(0x0b);
-  const locals = [...uleb(2), ...uleb(numI32), I32, ...uleb(2), F64];
+  const locals = [...uleb(3), ...uleb(numI32), I32, ...uleb(2), F64, ...uleb(1), I64];
   return [...locals, ...a.code];
 }
 
@@ -584,7 +596,7 @@ export function wasmCsvAvailable(): boolean {
 export const WASM_CSV_WINDOW = 1 << 16;
 
 /** Records per call (the output slots per column). */
-export const WASM_CSV_BATCH = 16_384;
+export const WASM_CSV_BATCH = 4096;
 
 /**
  * One reader's kernel instance: its own memory laid out for `ncol` columns of the given kinds.
@@ -598,7 +610,9 @@ export class WasmCsvKernel {
   private readonly hashes: number;
   private readonly codes: number;
   private readonly dict: number;
-  private readonly arena: number;
+  /** Per column: the address of its label table and of its arena (-1 for columns that are not text). */
+  private readonly tableOf: Int32Array;
+  private readonly arenaOf: Int32Array;
   private readonly list: number;
   private readonly tables: number;
   private readonly kinds: number;
@@ -619,12 +633,20 @@ export class WasmCsvKernel {
     this.tables = 0;
     this.state = 256;
     this.kinds = 320;
-    this.hashes = align(this.kinds + 4 * ncol);
+    // Label tables and arenas only for the text columns.
+    const text = Array.from(kinds).flatMap((kind, k) => (kind === WASM_KIND.text ? [k] : []));
+    this.dict = align(this.kinds + 4 * ncol);
+    this.hashes = align(this.dict + 4 * ncol);
     this.codes = align(this.hashes + 4 * ncol * WASM_CSV_BATCH);
     this.list = align(this.codes + 4 * ncol * WASM_CSV_BATCH);
-    this.dict = align(this.list + 8 * ncol * WASM_CSV_BATCH);
-    this.arena = align(this.dict + 16 * ncol * DICT_SLOTS);
-    this.out = align(this.arena + DICT_ARENA_BYTES * ncol);
+    const tables = align(this.list + 8 * ncol * WASM_CSV_BATCH);
+    this.tableOf = new Int32Array(ncol).fill(-1);
+    this.arenaOf = new Int32Array(ncol).fill(-1);
+    text.forEach((k, i) => {
+      this.tableOf[k] = tables + i * 16 * DICT_SLOTS;
+      this.arenaOf[k] = tables + text.length * 16 * DICT_SLOTS + i * DICT_ARENA_BYTES;
+    });
+    this.out = align(tables + text.length * (16 * DICT_SLOTS + DICT_ARENA_BYTES));
     this.inp = align(this.out + 8 * ncol * WASM_CSV_BATCH);
     // 64 readable bytes after the window: the timestamp check looks up to 24 bytes ahead.
     const total = this.inp + WASM_CSV_WINDOW + 64;
@@ -637,7 +659,8 @@ export class WasmCsvKernel {
     this.f64.set(POW10, this.tables / 8);
     this.i32.set(DAYS_IN_MONTH, (this.tables + 192) / 4);
     this.i32.set(kinds, this.kinds / 4);
-    this.i32.fill(-1, this.dict / 4, (this.dict + 16 * ncol * DICT_SLOTS) / 4);
+    this.i32.set(this.tableOf, this.dict / 4);
+    for (const k of text) this.i32.fill(-1, this.tableOf[k] / 4, (this.tableOf[k] + 16 * DICT_SLOTS) / 4);
     this.filled = new Int32Array(ncol);
     this.arenaUsed = new Int32Array(ncol);
     this.held = Array.from({ length: ncol }, () => new Set<number>());
@@ -692,11 +715,11 @@ export class WasmCsvKernel {
   learn(k: number, code: number, bytes: Uint8Array, hash: number): void {
     const held = this.held[k];
     if (held.has(code) || this.filled[k] * 2 >= DICT_SLOTS || this.arenaUsed[k] + bytes.length > DICT_ARENA_BYTES) return;
-    const address = this.arena + k * DICT_ARENA_BYTES + this.arenaUsed[k];
+    const address = this.arenaOf[k] + this.arenaUsed[k];
     this.bytes.set(bytes, address);
     this.arenaUsed[k] += bytes.length;
     let slot = hash & (DICT_SLOTS - 1);
-    const base = this.dict / 4 + k * DICT_SLOTS * 4;
+    const base = this.tableOf[k] / 4;
     while (this.i32[base + slot * 4 + 1] !== -1) slot = (slot + 1) & (DICT_SLOTS - 1);
     const e = base + slot * 4;
     this.i32[e] = hash;
