@@ -320,6 +320,13 @@ function parquetType(c: TableSchema["columns"][number]): ParquetColumnSpec["type
  */
 const PART_ROWS = 8 * DUCKDB_ROW_GROUP_ROWS;
 
+/**
+ * Parts with fewer rows than this (two of DuckDB's row groups) are inserted on one DuckDB thread: a
+ * parallel insert of less than a row group per thread only coordinates. 90k fleet trips: 45 ms on one
+ * thread, 87 ms on two; 3M industrial rows in row groups of DuckDB's size: 1.78 s on one, 1.04 s on two.
+ */
+const SMALL_PART_ROWS = 2 * DUCKDB_ROW_GROUP_ROWS;
+
 /** Encoded Parquet bytes that may wait for their background write before parsing pauses. */
 const MAX_BYTES_IN_FLIGHT = 256 * 1024 * 1024;
 
@@ -433,7 +440,9 @@ class ParquetLoad {
         if (records.length > 0) await this.flushQuarantine(records);
         if (writer) {
           const sha = this.target === "load" ? "" : `, ${literal(this.sha256)}`;
-          await this.wh.exec(`INSERT INTO ${this.table} SELECT *${sha} FROM read_parquet(${literal(writer.path)})`);
+          const insert = `INSERT INTO ${this.table} SELECT *${sha} FROM read_parquet(${literal(writer.path)})`;
+          if (writer.rows >= SMALL_PART_ROWS) await this.wh.exec(insert);
+          else await this.wh.withThreads(1, () => this.wh.exec(insert));
           rmSync(writer.path, { force: true });
         }
       } catch (error) {
