@@ -96,8 +96,12 @@ export interface IngestFileResult {
   durationMs: number;
 }
 
-/** CSV files from this size up (on the Parquet path) are hashed on a worker thread while they are parsed. */
-export const HASH_IN_WORKER_MIN_BYTES = 32 << 20;
+/**
+ * CSV files from this size up (on the Parquet path) are hashed on a worker thread while they are
+ * parsed. Fleet trips (10 MB, median of 11 loads): 253 ms alongside vs 267 ms hashed first; 10M
+ * industrial rows: about 0.5 s less. A file seen before then costs about one hash time of parsing.
+ */
+export const HASH_IN_WORKER_MIN_BYTES = 4 << 20;
 
 /** Thrown inside a load when the checksum shows the file was loaded before: the load is abandoned, the file skipped. */
 class SeenBefore {

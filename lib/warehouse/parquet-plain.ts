@@ -392,15 +392,17 @@ export class PlainParquetWriter {
     if (spec.type === "utf8") throw new DataError(`${this.path}: column "${spec.name}" is text but was given numbers`);
     if (d.valid) return d.valid.subarray(0, rows);
     if (!d.nanIsNull) return null;
-    const v = new Uint8Array(rows);
-    let all = true;
-    for (let i = 0; i < rows; i++) {
-      const x = d.values[i];
-      const ok = x === x ? 1 : 0;
-      v[i] = ok;
-      if (ok === 0) all = false;
+    // Most columns hold no null: find the first NaN before allocating anything.
+    const values = d.values;
+    let first = 0;
+    while (first < rows && values[first] === values[first]) first++;
+    if (first === rows) return null;
+    const v = new Uint8Array(rows).fill(1, 0, first);
+    for (let i = first; i < rows; i++) {
+      const x = values[i];
+      v[i] = x === x ? 1 : 0;
     }
-    return all ? null : v;
+    return v;
   }
 
   /**
