@@ -415,6 +415,37 @@ describe.each(["appender", "parquet", "parquet+hash-alongside"] as const)("stagi
   });
 });
 
+describe("staging column types", () => {
+  it("guarded categories are staged as ENUMs, open text as VARCHAR; a staging table made with VARCHAR categories still loads, on both paths", async () => {
+    const fresh = await openWarehouse({ path: join(root, "enum-new.duckdb") });
+    try {
+      await ingestFileWith(fresh, tripsCsv);
+      const types = Object.fromEntries((await fresh.rows(`SELECT column_name, column_type FROM (DESCRIBE stg_fleet_trips)`)).map((r) => [String(r.column_name), String(r.column_type)]));
+      expect(types.weather).toMatch(/^ENUM\('clear'/);
+      expect(types.firmware).toBe("VARCHAR");
+      const weather = await fresh.textColumn(`SELECT CAST(weather AS VARCHAR) FROM stg_fleet_trips ORDER BY trip_id`);
+      for (const stagingPath of ["appender", "parquet"] as const) {
+        const old = await openWarehouse({ path: join(root, `enum-old-${stagingPath}.duckdb`) });
+        try {
+          const cols = tripLines[0].split(",");
+          const ddl = (await fresh.rows(`SELECT column_name, column_type, "null" FROM (DESCRIBE stg_fleet_trips)`)).map((r) => `"${String(r.column_name)}" ${String(r.column_type).startsWith("ENUM") ? "VARCHAR" : String(r.column_type)}${r.null === "NO" ? " NOT NULL" : ""}`);
+          expect(cols.length + 1).toBe(ddl.length);
+          await old.exec(`CREATE TABLE stg_fleet_trips (${ddl.join(", ")})`);
+          const r = await ingestFileWith(old, tripsCsv, { stagingPath });
+          expect(r.rowsStaged).toBe(tripLines.length - 1);
+          const oldTypes = Object.fromEntries((await old.rows(`SELECT column_name, column_type FROM (DESCRIBE stg_fleet_trips)`)).map((x) => [String(x.column_name), String(x.column_type)]));
+          expect(oldTypes.weather).toBe("VARCHAR");
+          expect(await old.textColumn(`SELECT weather FROM stg_fleet_trips ORDER BY trip_id`)).toEqual(weather);
+        } finally {
+          old.close();
+        }
+      }
+    } finally {
+      fresh.close();
+    }
+  });
+});
+
 describe("choice of staging path", () => {
   it("auto stages files of at least PARQUET_STAGING_MIN_BYTES through Parquet and smaller ones through the appender", async () => {
     const dir = join(root, "auto");
