@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: "forks",
     fileParallelism: false,
+    setupFiles: ["tests/fast-check-seed.ts"],
   },
 });

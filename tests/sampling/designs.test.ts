@@ -30,6 +30,12 @@ describe("proportional-to-size inclusion with caps", () => {
     );
   });
 
+  it("keeps the budget when large capped units leave a tiny remainder (cancellation in the running total)", () => {
+    const sizes = [172.5749035021826, 999.9853939699517, 999.9853939699528, 0.001, 0.001];
+    const n = 0.877741862761319 * sizes.length;
+    expect(sum(proportionalToSize(sizes, n))).toBeCloseTo(n, 12);
+  });
+
   it("caps and redistributes: sizes 10,1,1,1,1 with n = 2 gives 1 and 1/4 each", () => {
     expect(Array.from(proportionalToSize([10, 1, 1, 1, 1], 2))).toEqual([1, 0.25, 0.25, 0.25, 0.25]);
   });
