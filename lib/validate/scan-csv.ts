@@ -5,11 +5,14 @@
  * columns come out as Int32Array codes into a per-column dictionary (`chunk.labels`; -1 is null).
  * Only what the fast path cannot vouch for takes the string route: a record holding a double quote goes
  * through CsvRecordParser, a field outside the fast grammars is decoded and parsed by parseCsvField, and
- * a row with any problem is decoded and judged exactly as readCsvChunks judges it.
+ * a row with any problem is decoded and judged exactly as readCsvChunks judges it. Runs of plain
+ * records (no quote, no carriage return, fields in the fast grammars) go through the WebAssembly kernel
+ * of wasm-csv.ts, which gives the same values as the fast path here and hands back any record it cannot
+ * vouch for (`engine` chooses; the property tests run both).
  */
 import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
-import { DataError, WorkbenchError } from "../errors.js";
+import { ConfigError, DataError } from "../errors.js";
 import { CsvRecordParser } from "./csv-parser.js";
 import { type CsvBlock, type CsvColumn, type CsvValueType, type ReadCsvOptions, columnsOf, lastFieldError, parseCsvField } from "./read-csv.js";
 import type { QuarantineRecord, ValueColumn } from "./validator.js";
@@ -508,7 +511,7 @@ class Scanner {
     this.dicts = this.types.map((t) => (kindOf(t) === Kind.Text ? new Dictionary() : null));
     const engine = this.options.engine ?? "auto";
     if (engine !== "js") this.kernel = WasmCsvKernel.create(this.kinds);
-    if (engine === "wasm" && this.kernel === null) throw new WorkbenchError(`${this.path}: engine "wasm" asked for, but WebAssembly is unavailable here or a column is boolean (${this.types.join(", ")})`);
+    if (engine === "wasm" && this.kernel === null) throw new ConfigError(`${this.path}: engine "wasm" asked for, but WebAssembly is unavailable here or a column is boolean (${this.types.join(", ")})`);
     this.alloc();
   }
 

@@ -2,8 +2,9 @@
  * The CSV reader's plain-record path as one WebAssembly function, emitted byte by byte here (no
  * toolchain, no binary in the repository). It parses a run of newline-terminated records into
  * column-major slots: numbers, integers and the generators' timestamps as float64 values exactly as
- * scan-csv.ts's fast grammars give them, text fields as (start, length, FNV-1a hash) for the caller's
- * dictionary, with a flag when a field repeats the previous record's bytes. It stops before the first
+ * scan-csv.ts's fast grammars give them, text fields as codes from per-column tables of labels it has
+ * been taught (a label not there yet goes back as start, length and FNV-1a hash, for the reader's
+ * dictionary to code and the kernel to learn). It stops before the first
  * record it cannot vouch for (a carriage return, a missing or extra field, a number outside the fast
  * grammar, anything else) and the JavaScript reader judges that record; so for every record it
  * accepts, its values are the ones the JavaScript fast path gives, bit for bit.
