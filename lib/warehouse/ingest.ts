@@ -16,7 +16,7 @@
  * commit, so a failure anywhere leaves nothing behind.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -328,6 +328,47 @@ function parquetType(c: TableSchema["columns"][number]): ParquetColumnSpec["type
       return "timestamp";
     default:
       return "utf8";
+  }
+}
+
+const STAGE_FILE = /^workbench-stage-(\d+)-[0-9a-f]+\.parquet$/;
+let staleStageFilesSwept = false;
+
+/**
+ * Delete temporary Parquet parts left in `dir` (default: the OS temp folder) by processes that died
+ * mid-load (SIGKILL skips every cleanup); parts of live processes are left alone. Ingest runs it once
+ * per process, before its first Parquet load. Returns the deleted paths.
+ */
+export function sweepStaleStageFiles(dir: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = STAGE_FILE.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+      removed.push(join(dir, name));
+    } catch {
+      // Another process may be sweeping the same file.
+    }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -793,6 +834,10 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   }
   const mode = options.stagingPath ?? "auto";
   const viaParquet = mode === "parquet" || (mode === "auto" && bytes >= PARQUET_STAGING_MIN_BYTES);
+  if (viaParquet && !staleStageFilesSwept) {
+    staleStageFilesSwept = true;
+    sweepStaleStageFiles();
+  }
   // The checksum identifies the file in the ledger and rides on every staged row. A small file is
   // hashed first and, when seen before, skipped unread. A large CSV file on the Parquet path is hashed
   // on a worker thread while this one parses it: the ledger check is the first step of the insert

@@ -173,6 +173,9 @@ interface RowGroupMeta {
 
 const TWO32 = 4294967296;
 
+/** The widest instant a JavaScript Date holds (±100,000,000 days from 1970), in milliseconds. */
+const MAX_TIMESTAMP_MS = 8.64e15;
+
 /** Options of a writer. */
 export interface ParquetWriterOptions {
   /**
@@ -545,16 +548,26 @@ export class PlainParquetWriter {
         return new Uint8Array(out.buffer);
       }
       case "timestamp": {
-        // Little-endian int64 as two 32-bit words; micros below 2^53 split exactly with floor division.
+        // Little-endian int64 as two 32-bit words; micros below 2^53 (about 285 years either side of
+        // 1970) split exactly with floor division, whole milliseconds further out (a 9999-12-31
+        // sentinel) go through BigInt.
         const out = new Uint32Array(present * 2);
         for (let i = 0, k = 0; i < rows; i++) {
           if (valid && valid[i] === 0) continue;
           const ms = src[i];
           const us = ms * 1000;
-          if (!Number.isSafeInteger(us)) throw new DataError(`${this.path}: column "${spec.name}" row ${this.totalRows + i} timestamp ${ms} ms is not a whole number of microseconds within ±2^53`);
-          const hi = Math.floor(us / TWO32);
-          out[k++] = us - hi * TWO32;
-          out[k++] = hi >>> 0;
+          if (Number.isSafeInteger(us)) {
+            const hi = Math.floor(us / TWO32);
+            out[k++] = us - hi * TWO32;
+            out[k++] = hi >>> 0;
+            continue;
+          }
+          if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIMESTAMP_MS) {
+            throw new DataError(`${this.path}: column "${spec.name}" row ${this.totalRows + i} timestamp ${ms} ms is not a whole number of milliseconds within ±${MAX_TIMESTAMP_MS}`);
+          }
+          const big = BigInt.asUintN(64, BigInt(ms) * 1000n);
+          out[k++] = Number(big & 0xffffffffn);
+          out[k++] = Number(big >> 32n);
         }
         return new Uint8Array(out.buffer);
       }

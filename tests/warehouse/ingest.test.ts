@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { writeIndustrial } from "../../lib/simulate/industrial.js";
 import { writeVehicle } from "../../lib/simulate/vehicle.js";
 import { createRng } from "../../lib/util/random.js";
 import { literal, openWarehouse, type Warehouse } from "../../lib/warehouse/db.js";
-import { type IngestOptions, PARQUET_STAGING_MIN_BYTES, ingestDirectory as ingestDirectoryWith, ingestFile as ingestFileWith } from "../../lib/warehouse/ingest.js";
+import { type IngestOptions, PARQUET_STAGING_MIN_BYTES, ingestDirectory as ingestDirectoryWith, ingestFile as ingestFileWith, sweepStaleStageFiles } from "../../lib/warehouse/ingest.js";
 import { rawTableForPath } from "../../lib/warehouse/tables.js";
 
 /**
@@ -412,6 +413,24 @@ describe.each(["appender", "parquet", "parquet+hash-alongside"] as const)("stagi
     } finally {
       wh.close();
     }
+  });
+});
+
+describe("temporary Parquet parts of dead processes", () => {
+  it("are swept; parts of live processes and other files are left alone", async () => {
+    const dir = join(root, "sweep");
+    await mkdir(dir, { recursive: true });
+    // A pid that surely ended: a child that has exited.
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ["-e", "0"]);
+      child.on("exit", () => resolve(child.pid!));
+    });
+    const names = [`workbench-stage-${dead}-0a1b.parquet`, `workbench-stage-${process.pid}-0a1c.parquet`, `workbench-stage-1-0a1d.parquet`, "workbench-stage-notes.txt", `other-${dead}.parquet`];
+    for (const n of names) await writeFile(join(dir, n), "x");
+    const removed = sweepStaleStageFiles(dir);
+    expect(removed.map((p) => p.split("/").pop())).toEqual([`workbench-stage-${dead}-0a1b.parquet`]);
+    // pid 1 (init) is alive; this process is alive; the rest do not match the pattern.
+    expect(readdirSync(dir).sort()).toEqual(names.slice(1).sort());
   });
 });
 

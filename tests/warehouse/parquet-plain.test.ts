@@ -250,6 +250,21 @@ describe("PlainParquetWriter", () => {
     expect(await wh.textColumn(`SELECT huge FROM read_parquet(${literal(path)})`)).toEqual(Array.from(hugeCodes, (k) => many[k]));
   });
 
+  it("writes timestamps beyond ±285 years of 1970 (a 9999-12-31 sentinel, year 1, the Date limits) exactly", async () => {
+    const path = join(root, "far.parquet");
+    const stamps = [Date.parse("9999-12-31T23:59:59.999Z"), Date.parse("0001-01-01T00:00:00.000Z"), 8.64e15, -8.64e15, Date.parse("2026-01-01T00:00:00.001Z")];
+    const w = new PlainParquetWriter(path, [{ name: "t", type: "timestamp", optional: false }]);
+    w.writeRowGroup(stamps.length, [{ values: Float64Array.from(stamps) }]);
+    await w.close();
+    const back = await wh.rows(`SELECT CAST(epoch_ms(t) AS VARCHAR) AS ms, CAST(t AS VARCHAR) AS text FROM read_parquet(${literal(path)})`);
+    expect(back.map((r) => Number(r.ms))).toEqual(stamps);
+    expect(String(back[0].text)).toBe("9999-12-31 23:59:59.999");
+    const bad = new PlainParquetWriter(join(root, "far-bad.parquet"), [{ name: "t", type: "timestamp", optional: false }]);
+    expect(() => bad.writeRowGroup(1, [{ values: Float64Array.from([8.64e15 + 1]) }])).toThrow(/whole number of milliseconds/);
+    expect(() => bad.writeRowGroup(1, [{ values: Float64Array.from([1e13 + 0.5]) }])).toThrow(/whole number of milliseconds/);
+    await bad.abort();
+  });
+
   it("refuses a null in a REQUIRED column and a non-integer in an int32 column", async () => {
     const w = new PlainParquetWriter(join(root, "bad.parquet"), [{ name: "a", type: "int32", optional: false }]);
     expect(() => w.writeRowGroup(2, [{ values: Float64Array.from([1, NaN]), nanIsNull: true }])).toThrow(DataError);
