@@ -240,6 +240,75 @@ function statelessKernel(
   }
 }
 
+/** One check of a fused run over a float64 column (see numericRun). */
+interface NumericCheck {
+  e: number;
+  kind: "not_null" | "finite" | "integer" | "range";
+  label: string;
+  reason: string;
+  quarantine: boolean;
+  lo: number;
+  hi: number;
+  strictMin: boolean;
+  strictMax: boolean;
+}
+
+/** The checks of consecutive expectations on one column as a fused run, or null when one of them does not fuse. */
+function numericChecks(run: readonly { e: number; ex: Expectation; label: string }[]): NumericCheck[] | null {
+  const out: NumericCheck[] = [];
+  let ranges = 0;
+  for (const { e, ex, label } of run) {
+    if (ex.kind !== "not_null" && ex.kind !== "column_type" && ex.kind !== "values_between") return null;
+    const base = { e, label, quarantine: ex.quarantine, lo: -Infinity, hi: Infinity, strictMin: false, strictMax: false };
+    if (ex.kind === "not_null") out.push({ ...base, kind: "not_null", reason: `${label}: null` });
+    else if (ex.kind === "column_type" && (ex.type === "number" || ex.type === "timestamp")) out.push({ ...base, kind: "finite", reason: ex.type });
+    else if (ex.kind === "column_type" && ex.type === "integer") out.push({ ...base, kind: "integer", reason: "" });
+    else if (ex.kind === "values_between") {
+      ranges++;
+      out.push({ ...base, kind: "range", reason: "", lo: ex.min ?? -Infinity, hi: ex.max ?? Infinity, strictMin: ex.strictMin === true, strictMax: ex.strictMax === true });
+    } else return null;
+  }
+  return ranges <= 1 ? out : null;
+}
+
+/**
+ * Consecutive stateless checks on one float64 column in a single pass (what statelessKernel does one
+ * expectation at a time): a row every check passes costs one test; any other row is judged check by
+ * check in the suite's order, so counts, examples and reasons are exactly those of separate passes.
+ */
+function numericRun(checks: readonly NumericCheck[], col: Float64Array, n: number, fail: Fail): void {
+  let lo = -Infinity;
+  let hi = Infinity;
+  let strictMin = false;
+  let strictMax = false;
+  let integer = false;
+  for (const c of checks) {
+    if (c.kind === "range") ({ lo, hi, strictMin, strictMax } = c);
+    if (c.kind === "integer") integer = true;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    // NaN fails the comparisons, so nulls take the careful path too.
+    if (v >= lo && v <= hi && v !== Infinity && v !== -Infinity && (!integer || Number.isInteger(v)) && !(strictMin && v === lo) && !(strictMax && v === hi)) continue;
+    for (const c of checks) {
+      switch (c.kind) {
+        case "not_null":
+          if (v !== v) fail(c.e, i, null, c.reason, c.quarantine);
+          break;
+        case "finite":
+          if (v === Infinity || v === -Infinity) fail(c.e, i, v, `${c.label}: ${show(v)} is not a ${c.reason}`, c.quarantine);
+          break;
+        case "integer":
+          if (v === v && !Number.isInteger(v)) fail(c.e, i, v, `${c.label}: ${show(v)} is not an integer`, c.quarantine);
+          break;
+        case "range":
+          if (v < c.lo || v > c.hi || (c.strictMin && v === c.lo) || (c.strictMax && v === c.hi)) fail(c.e, i, v, `${c.label}: ${v} out of range`, c.quarantine);
+          break;
+      }
+    }
+  }
+}
+
 /** Group tuples of numeric columns to dense slot numbers (small non-negative integers index an array). */
 class GroupIndex {
   private dense = new Int32Array(0);
@@ -653,8 +722,28 @@ export class Validator {
       if (missing.length > 0) throw new DataError(`${this.options.source ?? "table"}: missing column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")}`);
     }
 
-    // Pass 1: stateless expectations.
+    // Pass 1: stateless expectations. Consecutive ones on the same float64 column run fused, in one pass.
+    const fusable = (e: number): boolean => {
+      const ex = exps[e];
+      if (missingByExp[e].length > 0 || !(ex.kind === "not_null" || ex.kind === "column_type" || ex.kind === "values_between")) return false;
+      const spec = specOf(ex.column);
+      return chunk.columns[ex.column] instanceof Float64Array && chunk.labels?.[ex.column] === undefined && spec?.type !== "category" && spec?.type !== "bool";
+    };
     for (let e = 0; e < exps.length; e++) {
+      if (fusable(e)) {
+        const column = (exps[e] as { column: string }).column;
+        let end = e + 1;
+        while (end < exps.length && fusable(end) && (exps[end] as { column: string }).column === column) end++;
+        const run = [];
+        for (let k = e; k < end; k++) run.push({ e: k, ex: exps[k], label: describeExpectation(exps[k]) });
+        const checks = end - e > 1 ? numericChecks(run) : null;
+        if (checks !== null) {
+          for (let k = e; k < end; k++) this.tallies[k].elements += n;
+          numericRun(checks, chunk.columns[column] as Float64Array, n, fail);
+          e = end - 1;
+          continue;
+        }
+      }
       const ex = exps[e];
       const t = this.tallies[e];
       if (missingByExp[e].length > 0) {

@@ -178,6 +178,40 @@ describe("row-level validation", () => {
   });
 });
 
+describe("fused checks on float64 columns", () => {
+  it("give exactly the counts, examples, reasons and order of checking one expectation at a time (property)", () => {
+    const suite = defineSuite({
+      name: "fused",
+      expectations: [
+        { kind: "column_type", column: "a", type: "integer" },
+        { kind: "not_null", column: "a" },
+        { kind: "values_between", column: "a", min: 0, max: 10, strictMax: true },
+        { kind: "not_null", column: "b", quarantine: false },
+        { kind: "values_between", column: "c", min: -1, max: 1 },
+        { kind: "column_type", column: "b", type: "number" },
+        { kind: "values_between", column: "b", min: -5, max: 5, strictMin: true },
+      ],
+    });
+    const v = fc.oneof(fc.integer({ min: -12, max: 12 }), fc.constantFrom(NaN, Infinity, -Infinity, 0.5, -0, 10, 5, -5, 1, -1));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(v, v, v), { maxLength: 60 }), (rows) => {
+        const typed: ValueChunk = { length: rows.length, columns: { a: Float64Array.from(rows, (r) => r[0]), b: Float64Array.from(rows, (r) => r[1]), c: Float64Array.from(rows, (r) => r[2]) } };
+        // Plain arrays take the expectation-at-a-time path (nulls as null there).
+        const plain: ValueChunk = { length: rows.length, columns: { a: rows.map((r) => (Number.isNaN(r[0]) ? null : r[0])), b: rows.map((r) => (Number.isNaN(r[1]) ? null : r[1])), c: rows.map((r) => (Number.isNaN(r[2]) ? null : r[2])) } };
+        const fused = new Validator(suite);
+        const single = new Validator(suite);
+        const x = fused.validate(typed);
+        const y = single.validate(plain);
+        expect(x.quarantined.map((q) => [q.row, q.reasons])).toEqual(y.quarantined.map((q) => [q.row, q.reasons]));
+        const rx = fused.report();
+        const ry = single.report();
+        expect(rx.expectations.map((e) => [e.label, e.unexpectedCount, e.elementCount, e.examples?.map((ex) => ex.row)])).toEqual(ry.expectations.map((e) => [e.label, e.unexpectedCount, e.elementCount, e.examples?.map((ex) => ex.row)]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("generator output against its own schema", () => {
   it("decodes typed chunks (category codes, bools, epoch ms) and finds corrupted values", async () => {
     const sim = simulateIndustrial({ devices: 2, samplesPerDevice: 1000 }, createRng(9));
