@@ -234,17 +234,12 @@ function scanBody(): number[] {
   const anomalyIf = (): void => {
     a.if(() => stop(WASM_STOP.anomaly));
   };
-  /** Address of column k's slot of record r: out + (k*cap + r)*8, into `slot`. */
-  const slotAddress = (): void => {
-    a.get(k).i32(WASM_CSV_BATCH).op(I32_MUL).get(r).op(I32_ADD).i32(3).op(I32_SHL).get(out).op(I32_ADD).set(slot);
-  };
-
-  const number = (): void => {
-    // Sign, then digits with at most one point (m holds every digit, frac where the point was).
-    a.get(p).set(q).i32(0).set(neg);
+  /** An optional sign at q: `negative` = 1 after a minus, 0 otherwise; q moves past it. */
+  const sign = (negative: number): void => {
+    a.i32(0).set(negative);
     a.byteAt(q).tee(c).i32(45).op(I32_EQ).if(
       () => {
-        a.i32(1).set(neg).get(q).i32(1).op(I32_ADD).set(q);
+        a.i32(1).set(negative).get(q).i32(1).op(I32_ADD).set(q);
       },
       () => {
         a.get(c).i32(43).op(I32_EQ).if(() => {
@@ -252,6 +247,16 @@ function scanBody(): number[] {
         });
       },
     );
+  };
+  /** Address of column k's slot of record r: out + (k*cap + r)*8, into `slot`. */
+  const slotAddress = (): void => {
+    a.get(k).i32(WASM_CSV_BATCH).op(I32_MUL).get(r).op(I32_ADD).i32(3).op(I32_SHL).get(out).op(I32_ADD).set(slot);
+  };
+
+  const number = (): void => {
+    // Sign, then digits with at most one point (m holds every digit, frac where the point was).
+    a.get(p).set(q);
+    sign(neg);
     a.op(I64_CONST, 0).set(mant).i32(0).set(digits).i32(-1).set(frac);
     a.block("digitsDone", () => {
       a.loop("digits", () => {
@@ -283,17 +288,7 @@ function scanBody(): number[] {
       a.get(c).i32(101).op(I32_NE).get(c).i32(69).op(I32_NE).op(I32_AND);
       anomalyIf();
       a.get(q).i32(1).op(I32_ADD).set(q);
-      a.i32(0).set(j);
-      a.byteAt(q).tee(c).i32(45).op(I32_EQ).if(
-        () => {
-          a.i32(1).set(j).get(q).i32(1).op(I32_ADD).set(q);
-        },
-        () => {
-          a.get(c).i32(43).op(I32_EQ).if(() => {
-            a.get(q).i32(1).op(I32_ADD).set(q);
-          });
-        },
-      );
+      sign(j);
       a.i32(0).set(exp).i32(0).set(ed);
       a.block("expDone", () => {
         a.loop("exp", () => {
@@ -342,17 +337,8 @@ function scanBody(): number[] {
   };
 
   const integer = (): void => {
-    a.get(p).set(q).i32(0).set(neg);
-    a.byteAt(q).tee(c).i32(45).op(I32_EQ).if(
-      () => {
-        a.i32(1).set(neg).get(q).i32(1).op(I32_ADD).set(q);
-      },
-      () => {
-        a.get(c).i32(43).op(I32_EQ).if(() => {
-          a.get(q).i32(1).op(I32_ADD).set(q);
-        });
-      },
-    );
+    a.get(p).set(q);
+    sign(neg);
     a.f64(0).set(v).i32(0).set(digits);
     a.block("intDone", () => {
       a.loop("int", () => {
