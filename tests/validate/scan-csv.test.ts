@@ -89,19 +89,27 @@ const field = {
   state: fc.oneof(fc.constantFrom("RUN", "IDLE", "MAINT", "", "Ré"), quoted(fc.constantFrom("IDLE, waiting", 'say "hi"', "two\nlines")), junk),
   ok: fc.oneof(fc.constantFrom("true", "false", "1", "0", "TRUE", "False", "", "maybe"), junk),
 };
-const record = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(field.ts, field.device, field.rpm, field.state, field.ok).map((f) => f.join(",")) },
-  { weight: 1, arbitrary: fc.constant("") },
-  { weight: 1, arbitrary: fc.tuple(field.ts, field.device).map((f) => f.join(",")) },
-  { weight: 1, arbitrary: fc.tuple(field.ts, field.device, field.rpm, field.state, field.ok, junk).map((f) => f.join(",")) },
-);
-const file = fc
-  .tuple(fc.array(fc.tuple(record, fc.constantFrom("\n", "\n", "\r\n")), { maxLength: 25 }), fc.boolean())
-  .map(([recs, finalNewline]) => {
-    let text = "ts,device,rpm,state,ok\n" + recs.map(([r, end]) => r + end).join("");
+/** Records of the given fields: mostly whole, some blank, short (two fields) or with a junk field too many. */
+function records(fields: readonly fc.Arbitrary<string>[], wholeWeight: number): fc.Arbitrary<string> {
+  const join = (f: string[]): string => f.join(",");
+  return fc.oneof(
+    { weight: wholeWeight, arbitrary: fc.tuple(...fields).map(join) },
+    { weight: 1, arbitrary: fc.constant("") },
+    { weight: 1, arbitrary: fc.tuple(fields[0], fields[1]).map(join) },
+    { weight: 1, arbitrary: fc.tuple(...fields, junk).map(join) },
+  );
+}
+
+/** A header line, then records each ending in one of `endings`, with or without a final line end. */
+function csvFile(header: string, record: fc.Arbitrary<string>, endings: readonly string[], maxLength: number): fc.Arbitrary<string> {
+  return fc.tuple(fc.array(fc.tuple(record, fc.constantFrom(...endings)), { maxLength }), fc.boolean()).map(([recs, finalNewline]) => {
+    let text = `${header}\n` + recs.map(([r, end]) => r + end).join("");
     if (!finalNewline && text.endsWith("\n")) text = text.replace(/\r?\n$/, "");
     return text;
   });
+}
+
+const file = csvFile("ts,device,rpm,state,ok", records([field.ts, field.device, field.rpm, field.state, field.ok], 8), ["\n", "\n", "\r\n"], 25);
 
 /** A schema the WebAssembly kernel reads (no boolean column), with two text columns. */
 const KERNEL_COLUMNS = [
@@ -122,19 +130,12 @@ const kernelField = {
   rpm: fc.oneof(field.rpm, kernelEdges.rpm, fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((x) => x.toFixed(4))),
   state: fc.oneof(fc.constantFrom("RUN", "RUN", "IDLE", "MAINT", "", "Ré", "日本", "RUN\r", "a b"), junk),
 };
-const kernelRecord = fc.oneof(
-  { weight: 12, arbitrary: fc.tuple(kernelField.ts, kernelField.device, kernelField.rpm, kernelField.state, kernelField.state).map((f) => f.join(",")) },
-  { weight: 1, arbitrary: fc.constant("") },
-  { weight: 1, arbitrary: fc.tuple(kernelField.ts, kernelField.device).map((f) => f.join(",")) },
-  { weight: 1, arbitrary: fc.tuple(kernelField.ts, kernelField.device, kernelField.rpm, kernelField.state, kernelField.state, junk).map((f) => f.join(",")) },
+const kernelFile = csvFile(
+  "ts,device,rpm,state,zone",
+  records([kernelField.ts, kernelField.device, kernelField.rpm, kernelField.state, kernelField.state], 12),
+  ["\n", "\n", "\n", "\n", "\r\n"],
+  40,
 );
-const kernelFile = fc
-  .tuple(fc.array(fc.tuple(kernelRecord, fc.constantFrom("\n", "\n", "\n", "\n", "\r\n")), { maxLength: 40 }), fc.boolean())
-  .map(([recs, finalNewline]) => {
-    let text = "ts,device,rpm,state,zone\n" + recs.map(([r, end]) => r + end).join("");
-    if (!finalNewline && text.endsWith("\n")) text = text.replace(/\r?\n$/, "");
-    return text;
-  });
 
 describe("byte-level CSV reader", () => {
   it("reads exactly what readCsvChunks reads: the same values, lines and quarantine reasons, at any buffer and chunk size", async () => {
