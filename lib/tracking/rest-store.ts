@@ -939,6 +939,21 @@ export class RestStore implements TrackingStore {
       }
       spool.advance(runId, i + 1);
     }
+    // An orphan's process died mid-run: unless its journal ended the run, the run would stay RUNNING
+    // on the server for ever. It is marked KILLED (MLflow's status for a run whose process was
+    // stopped), ended when the journal was last written.
+    const terminal = state.entries.some((e) => e.op === "update" && e.status !== undefined && e.status !== "RUNNING" && e.status !== "SCHEDULED");
+    if (spool.adoptedFromDeadOwner(runId) && !terminal) {
+      const ended: SpoolEntry = { op: "update", status: "KILLED", endTime: spool.lastWritten(runId) };
+      try {
+        await this.apply(runId, ended, true, options);
+        this.warn(`run ${runId}: its process died before ending it; marked KILLED as of its last spooled write`);
+      } catch (error) {
+        if (error instanceof ServerUnreachableError) return false;
+        if (!(error instanceof TrackingError)) throw error;
+        this.warn(`run ${runId}: could not mark the run of a dead process KILLED: ${this.client.redactor.redact(describeError(error))}`);
+      }
+    }
     spool.finish(runId);
     this.spooledRuns.delete(runId);
     this.lastProbe.delete(runId);

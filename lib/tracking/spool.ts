@@ -77,6 +77,8 @@ const RUN_FILE = /^([a-zA-Z0-9][\w-]{0,255})\.jsonl$/;
 export class Spool {
   readonly dir: string;
   private readonly owned = new Set<string>();
+  /** Journals this process claimed from a dead owner (their run was never ended by its own process). */
+  private readonly adopted = new Set<string>();
 
   constructor(root: string, baseUrl: string) {
     this.dir = join(root, serverKey(baseUrl));
@@ -171,6 +173,21 @@ export class Spool {
     rmSync(join(this.dir, `${runId}.blobs`), { recursive: true, force: true });
     rmSync(join(this.dir, `${runId}.owner`), { force: true });
     this.owned.delete(runId);
+    this.adopted.delete(runId);
+  }
+
+  /** Whether this process claimed the run's journal from an owner that died (an orphan). */
+  adoptedFromDeadOwner(runId: string): boolean {
+    return this.adopted.has(runId);
+  }
+
+  /** When the journal was last written (epoch ms): for an orphan, about when its writer died. */
+  lastWritten(runId: string): number {
+    try {
+      return Math.round(statSync(join(this.dir, `${runId}.jsonl`)).mtimeMs);
+    } catch {
+      return Date.now();
+    }
   }
 
   /** Record the server's id of a run created offline under a provisional id (kept after replay, for later lookups). */
@@ -256,6 +273,7 @@ export class Spool {
       if (pidAlive(owner) && owner !== process.pid) return false;
       if (!this.has(runId)) return false;
       this.takeOwnership(runId);
+      if (owner !== process.pid) this.adopted.add(runId);
       return true;
     } finally {
       closeSync(fd);

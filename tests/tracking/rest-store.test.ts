@@ -268,10 +268,16 @@ describe("REST store against a fake server", () => {
     const spool = new Spool(spoolDir, fake.url);
     spool.append(info.runId, { op: "batch", metrics: [["k", 1, 1, 0]], params: { from: "journal" }, tags: {} });
     writeFileSync(join(spool.dir, `${info.runId}.owner`), "999999999");
+    const lastWrite = Math.round(statSync(join(spool.dir, `${info.runId}.jsonl`)).mtimeMs);
     const next = open();
     await next.getExperiment("0");
     await next.idle();
-    expect(fake.runs.get(info.runId)!.params.get("from")).toBe("journal");
+    const stored = fake.runs.get(info.runId)!;
+    expect(stored.params.get("from")).toBe("journal");
+    // Its process died without ending the run: KILLED as of the journal's last write, not RUNNING for ever.
+    expect(stored.info.status).toBe("KILLED");
+    expect(Number(stored.info.end_time)).toBe(lastWrite);
+    expect(warnings.some((w) => w.includes(info.runId) && /marked KILLED/.test(w))).toBe(true);
     next.close();
   });
 
