@@ -8,8 +8,9 @@
  *
  *   npx tsx bench/data/bench.ts [--industrial-rows N] [--fleet-days D] [--fleet-repeats R] [--small] [--dir DIR] [--keep]
  *
- * The fleet file is small (90k rows): its validate, ingest and aggregate steps run R times (default 5)
- * on both sides, validate and ingest into fresh outputs; the table shows medians, and the ratio of the
+ * The fleet file is small (90k rows): its validate, ingest and aggregate steps run R times (default 9)
+ * on both sides, validate and ingest into fresh outputs; the table shows medians (steady state: our JIT
+ * and WebAssembly tiers settle after three or four runs), and the ratio of the
  * first runs (ours pays the JIT warm-up there) in its last column.
  *
  * --small: 1M industrial rows and 30 fleet days (about a minute). Python: $DATA_BENCH_PYTHON
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   const small = process.argv.includes("--small");
   const industrialRows = Number(arg("--industrial-rows") ?? (small ? 1_000_000 : 10_000_000));
   const fleetDays = Number(arg("--fleet-days") ?? (small ? 30 : 90));
-  const fleetRepeats = Number(arg("--fleet-repeats") ?? 5);
+  const fleetRepeats = Number(arg("--fleet-repeats") ?? 9);
   const work = resolve(arg("--dir") ?? join(tmpdir(), "workbench-data-bench"));
   const python = process.env.DATA_BENCH_PYTHON ?? "/work/venvs/data/bin/python";
   rmSync(work, { recursive: true, force: true });
