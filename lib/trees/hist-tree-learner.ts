@@ -86,6 +86,14 @@ export class HistTreeLearner {
     this.n = nRows;
     this.binOffset = new Int32Array(mappers.length + 1);
     this.wasmShare = new Int32Array(Math.max(1, params.numThreads));
+    // Per-leaf state, the same for both kernels.
+    const leaves = params.numLeaves;
+    this.leafBegin = new Int32Array(leaves);
+    this.leafCount = new Int32Array(leaves);
+    this.leafG = new Float64Array(leaves);
+    this.leafH = new Float64Array(leaves);
+    this.leafHist = new Int32Array(leaves);
+    this.best = Array.from({ length: leaves }, () => new SplitInfo());
     if (wasm !== null) {
       if (wasm.packed !== data.packed || data.columns === null) throw new Error("internal: the wasm learner needs the bin codes (words and byte columns) in wasm memory");
       // The wasm layout: 256 bins per feature, whatever the feature's real count.
@@ -98,12 +106,6 @@ export class HistTreeLearner {
       this.pool = Array.from({ length: L + 1 }, (_, i) => wasm.pool.subarray(i * wasm.histDoubles, (i + 1) * wasm.histDoubles));
       this.workers = null;
       this.wasmWorkers = params.numThreads > 1 ? new WasmHistogramWorkers(wasm, params.numThreads - 1) : null;
-      this.leafBegin = new Int32Array(L);
-      this.leafCount = new Int32Array(L);
-      this.leafG = new Float64Array(L);
-      this.leafH = new Float64Array(L);
-      this.leafHist = new Int32Array(L);
-      this.best = Array.from({ length: L }, () => new SplitInfo());
       return;
     }
     for (let f = 0; f < mappers.length; f++) this.binOffset[f + 1] = this.binOffset[f] + mappers[f].totalBins;
@@ -132,12 +134,6 @@ export class HistTreeLearner {
           params.numThreads - 1,
         )
       : null;
-    this.leafBegin = new Int32Array(L);
-    this.leafCount = new Int32Array(L);
-    this.leafG = new Float64Array(L);
-    this.leafH = new Float64Array(L);
-    this.leafHist = new Int32Array(L);
-    this.best = Array.from({ length: L }, () => new SplitInfo());
   }
 
   /**
