@@ -27,7 +27,7 @@ const DICT_SLOTS = 4096;
 const DICT_ARENA_BYTES = 1 << 16;
 
 /** Text code the kernel writes for a label its table does not hold: the reader's dictionary decides. */
-export const UNRESOLVED = -2;
+const UNRESOLVED = -2;
 
 const COMMA = 44;
 const NEWLINE = 10;
@@ -440,7 +440,7 @@ function scanBody(): number[] {
     // 16 bytes: hash, code, address of the label's bytes, length; code -1 marks an empty slot).
     a.i32(-1).set(j);
     a.get(plen).if(() => {
-      a.i32(-2).set(j);
+      a.i32(UNRESOLVED).set(j);
       a.get(k).i32(2).op(I32_SHL).get(dict).op(I32_ADD).loadI32().set(tbl);
       a.get(h).i32(DICT_SLOTS - 1).op(I32_AND).set(e);
       a.block("probeDone", () => {
@@ -468,7 +468,7 @@ function scanBody(): number[] {
       });
     });
     a.get(k).i32(WASM_CSV_BATCH).op(I32_MUL).get(r).op(I32_ADD).i32(2).op(I32_SHL).tee(d).get(codes).op(I32_ADD).get(j).storeI32();
-    a.get(j).i32(-2).op(I32_EQ).if(() => {
+    a.get(j).i32(UNRESOLVED).op(I32_EQ).if(() => {
       // Unknown here: the reader's dictionary decides; the field's place, length and hash go with it.
       a.get(d).get(hashes).op(I32_ADD).get(h).storeI32();
       a.get(slot).get(p).get(inp).op(I32_SUB).storeI32();

@@ -848,14 +848,15 @@ export async function ingestFile(wh: Warehouse, path: string, options: IngestOpt
   if (format === "csv" && viaParquet && (checksumWhen === "alongside" || (checksumWhen === "auto" && bytes >= HASH_IN_WORKER_MIN_BYTES))) {
     const checksum = sha256FileInWorker(file);
     checksum.catch(() => undefined);
+    // The ledger is asked once, when the checksum is first needed (the first insert step).
+    let checked: Promise<string> | null = null;
     identity = {
-      sha256: async () => {
-        const { sha256 } = await checksum;
-        const because = await ledgerPath(sha256);
-        if (because !== null) throw new SeenBefore(sha256, because);
-        identity.sha256 = () => Promise.resolve(sha256);
-        return sha256;
-      },
+      sha256: () =>
+        (checked ??= checksum.then(async ({ sha256 }) => {
+          const because = await ledgerPath(sha256);
+          if (because !== null) throw new SeenBefore(sha256, because);
+          return sha256;
+        })),
     };
   } else {
     const known = await sha256File(file);
